@@ -13,8 +13,8 @@ import torch
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['read_fasta', 'write_fasta', 'one_hot', 'decode', 'reverse_complement', 'Region', 'parse_region', 'format_region',
-           'Genome', 'windows', 'pad_or_crop']
+__all__ = ['read_fasta', 'write_fasta', 'one_hot', 'base_codes', 'decode', 'reverse_complement', 'Region', 'parse_region',
+           'format_region', 'Genome', 'windows', 'pad_or_crop']
 
 # %% ../nbs/01_seq.ipynb #6958151b
 def _open_text(path:str|Path):
@@ -183,6 +183,30 @@ def one_hot(seqs:str|list[str],           # One sequence or N sequences of equal
         if direct: np.equal(codes, ar, out=view[r0:r1, :, c0:c1])
         else: view[r0:r1, :, c0:c1] = codes == ar
     return torch.from_numpy(out)
+
+# %% ../nbs/01_seq.ipynb #b96fb209
+def base_codes(seqs:str|list[str],   # One sequence or a list (a dict or Series: values, names used in errors)
+               alphabet:str='ACGT',   # Letters coded 0, 1, ... in this order
+               ignore:str='N',        # Letters coded len(alphabet)
+               invalid:str='raise',   # Other characters: 'raise' a ValueError, or 'ignore' (code them like N)
+              )->tuple[np.ndarray, np.ndarray]: # uint8 codes of all bases concatenated, and int64 lengths
+    "Integer code of every base (alphabet index; `len(alphabet)` for ignored letters) and the sequence lengths."
+    if invalid not in ('raise', 'ignore'): raise ValueError(f"invalid must be 'raise' or 'ignore', got {invalid!r}.")
+    table, k = _code_table(alphabet, ignore), len(alphabet)
+    seqs, names = _as_seq_list(seqs)
+    if not seqs: raise ValueError("No sequences given: seqs is empty.")
+    lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    joined = ''.join(seqs)
+    codes = np.frombuffer(joined.encode('ascii', 'replace').translate(table), dtype=np.uint8)  # one byte per character
+    bad = codes == 255
+    if invalid == 'ignore': return np.where(bad, np.uint8(k), codes), lens
+    if bad.any():
+        first = int(np.argmax(bad)); ends = np.cumsum(lens)
+        rec = int(np.searchsorted(ends, first, side='right')); pos = first - int(ends[rec] - lens[rec])
+        label = f"record {rec}" + (f" ({names[rec]!r})" if names is not None else '')
+        raise ValueError(f"Invalid character {joined[first]!r} in {label} at position {pos} (0-based): only {alphabet!r} "
+                         f"(any case; U as T) and {ignore!r} are allowed; replace other letters by 'N' or remove the record.")
+    return codes, lens
 
 # %% ../nbs/01_seq.ipynb #1b3350f6
 def decode(X:torch.Tensor|np.ndarray, # (N, len(alphabet), L) or (len(alphabet), L)

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom
 from .expr import LabelEncoder
-from .seq import parse_region
+from .seq import parse_region, base_codes
 
 # %% auto #0
 __all__ = ['Split', 'split_summary', 'stratified_split', 'balance_classes', 'chromosome_split', 'dinucleotide_freqs',
@@ -131,11 +131,6 @@ def chromosome_split(names:Sequence[str],       # Region names 'chrom:start-end'
     return _split((np.flatnonzero(~(isv | ist)), np.flatnonzero(isv), np.flatnonzero(ist)))
 
 # %% ../nbs/04_split.ipynb #44053f71
-_LUT = np.full(256, 255, np.uint8)
-for _i, _c in enumerate('ACGT'): _LUT[ord(_c)] = _LUT[ord(_c.lower())] = _i
-_LUT[[ord('U'), ord('u')]] = 3
-_LUT[[ord('N'), ord('n')]] = 4
-
 def _as_seqs(seqs)->list[str]:
     if isinstance(seqs, str): raise ValueError("seqs must be a list of sequences, got a single string: wrap it in a list.")
     seqs = list(seqs)
@@ -143,20 +138,10 @@ def _as_seqs(seqs)->list[str]:
         if not isinstance(s, str): raise ValueError(f"Sequence {i} is a {type(s).__name__}, not a str.")
     return seqs
 
-def _encode(seqs:list[str])->tuple[np.ndarray, np.ndarray]:
-    "Concatenated base codes (0-3 ACGT/U, 4 N) and lengths; other letters raise, naming sequence and position."
-    lens = np.fromiter(map(len, seqs), np.int64, len(seqs))
-    a = _LUT[np.frombuffer(''.join(seqs).encode('ascii', 'replace'), np.uint8)]
-    bad = np.flatnonzero(a == 255)
-    if len(bad):
-        ends = np.cumsum(lens); r = int(np.searchsorted(ends, bad[0], side='right')); pos = int(bad[0] - (ends[r] - lens[r]))
-        raise ValueError(f"Sequence {r} has {seqs[r][pos]!r} at position {pos}: only A, C, G, T, U and N are allowed.")
-    return a, lens
-
 def dinucleotide_freqs(seqs:Sequence[str], # DNA/RNA sequences
                       )->np.ndarray:       # (4, 4) frequencies of dinucleotides XY (rows X, columns Y, order ACGT)
     "Dinucleotide frequencies of `seqs` (pairs with N skipped; one pseudocount each)."
-    a, lens = _encode(_as_seqs(seqs))
+    a, lens = base_codes(_as_seqs(seqs))   # 0-3 for ACGT (U as T), 4 for N
     a = a.astype(np.int64)
     ok = (a[:-1] < 4) & (a[1:] < 4)
     ends = np.cumsum(lens)[:-1] - 1
@@ -201,7 +186,7 @@ def homology_k(identity:float,          # Sequence identity that links two seque
 def _kmer_matrix(seqs:list[str], k:int, both_strands:bool=True)->sp.csr_matrix:
     "(N, V) binary CSR matrix: which of the V distinct (canonical) k-mers each sequence holds."
     N = len(seqs)
-    a, lens = _encode(seqs)
+    a, lens = base_codes(seqs)
     T = len(a) - k + 1
     if T <= 0: return sp.csr_matrix((N, 0), dtype=np.float32)
     b = np.minimum(a, 3).astype(np.int64)
@@ -245,7 +230,7 @@ def kmer_clusters(seqs:Sequence[str],        # DNA/RNA sequences (ACGTUN, any ca
     seqs = _as_seqs(seqs)
     if not seqs: raise ValueError("seqs is empty: nothing to cluster.")
     if not isinstance(block, int) or block < 1: raise ValueError(f"block must be a positive integer, got {block!r}.")
-    _encode(seqs)   # check the letters, naming the sequence as given
+    base_codes(seqs)   # check the letters, naming the sequence as given
     norm = [s.upper().replace('U', 'T') for s in seqs]
     uniq, inv = np.unique(np.asarray(norm, dtype=object), return_inverse=True)
     uniq = uniq.tolist()

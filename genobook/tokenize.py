@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers, processors
 from .core import atomic_write
+from .seq import base_codes
 
 # %% auto #0
 __all__ = ['KmerTokenizer', 'kmer_to_nucleotide', 'BPETokenizer', 'tokenizer_from_dict']
@@ -67,11 +68,6 @@ class KmerTokenizer:
         self.k, self.alphabet = int(k), alphabet.upper()
         self.tokens = list(_KMER_SPECIAL) + [''.join(p) for p in itertools.product(self.alphabet, repeat=self.k)]
         self.vocab = {t: i for i, t in enumerate(self.tokens)}
-        # byte -> rank of the base in `alphabet`; 4 marks anything else (N, gaps, IUPAC codes...) -> [UNK]
-        lut = np.full(256, 4, np.uint8)
-        for r, b in enumerate(self.alphabet): lut[ord(b)] = lut[ord(b.lower())] = r
-        lut[ord('U')] = lut[ord('u')] = lut[ord('T')]
-        self._lut = lut
         # the k letters of every token, for decode; special tokens, [UNK] and [MASK] read as N
         letters = np.full((len(self.tokens), self.k), ord('N'), np.uint8)
         letters[5:] = np.frombuffer(''.join(self.tokens[5:]).encode(), np.uint8).reshape(-1, self.k)
@@ -109,7 +105,7 @@ def encode(self:KmerTokenizer,
                              f"max_len={T}: raise max_len, crop the sequences, or pass truncate=True to keep the first {T - 2} k-mers.")
         n = np.minimum(n, T - 2)
     N, Lmax = len(seqs), int(lens.max())
-    codes = self._lut[np.frombuffer(''.join(seqs).encode('ascii', 'replace'), np.uint8)]  # one byte per character
+    codes, _ = base_codes(seqs, self.alphabet, invalid='ignore')  # rank in the alphabet; 4 for N and anything else -> [UNK]
     grid = np.full((N, Lmax), 4, np.uint8)
     grid[np.arange(Lmax)[None] < lens[:, None]] = codes
     m = min(Lmax - k + 1, T - 2)                          # k-mer columns needed
