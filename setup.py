@@ -8,7 +8,7 @@ cfg = ConfigParser(delimiters=['='])
 cfg.read(here/'settings.ini', encoding='utf-8')
 cfg = cfg['DEFAULT']
 
-licenses = {'apache2': ('Apache-2.0', 'License :: OSI Approved :: Apache Software License')}
+licenses = {'apache2': 'Apache-2.0'}  # settings.ini name -> SPDX expression
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable']
 py_versions = ['3.10', '3.11', '3.12', '3.13']
 lic = licenses[cfg['license']]
@@ -25,13 +25,13 @@ setuptools.setup(
     long_description_content_type='text/markdown',
     author=cfg['author'],
     author_email=cfg['author_email'],
-    license=lic[0],
+    license=lic,
     url=cfg['git_url'],
     keywords=cfg['keywords'].split(),
     classifiers=['Development Status :: ' + statuses[int(cfg['status']) - 1],
                  'Intended Audience :: Science/Research',
                  'Topic :: Scientific/Engineering :: Bio-Informatics',
-                 lic[1], 'Natural Language :: ' + cfg['language']] +
+                 'Natural Language :: ' + cfg['language']] +
                 ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
