@@ -26,8 +26,9 @@ def datasets(names:str='',            # Comma-separated data-set names; empty me
         gd.fetch(name, force=force)
         rows.append(gd.dataset_summary(name))
     table = pd.DataFrame(rows)
-    with pd.option_context('display.max_colwidth', 60, 'display.width', 200):
-        print(table.to_string(index=False))
+    if 'classes' in table: table['classes'] = table['classes'].astype('Int64')   # a count; missing for non-classification sets
+    with pd.option_context('display.max_colwidth', 60, 'display.width', 250):
+        print(table.astype(object).fillna('').to_string(index=False))
     print(f'\ncache: {gd.data_dir()}')
     return table
 
