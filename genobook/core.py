@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, tempfile, contextlib, random
 from pathlib import Path
+from typing import IO, Iterator
 import numpy as np
 import torch
 from torch import nn
@@ -23,6 +24,9 @@ def default_device(device:str|torch.device|None=None, # None: CUDA when availabl
         raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda', 'cuda:0', ... or None for automatic.") from e
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"Device {device!r} asked for, but CUDA is not available here: use device='cpu' or None.")
+    if dev.type == 'cuda' and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"Device {device!r} asked for, but this machine has {torch.cuda.device_count()} CUDA device(s): "
+                         f"use an index below {torch.cuda.device_count()}, 'cuda', or None.")
     return dev
 
 # %% ../nbs/00_core.ipynb #5f942c61
@@ -30,28 +34,38 @@ def set_seed(seed:int,                # Seed for `random`, NumPy and torch
              deterministic:bool=False, # Also ask torch for deterministic algorithms (slower on GPU)
             )->None:
     "Seed every random number generator genobook uses."
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an integer, got {seed!r}.")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not -2**63 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer between -2**63 and 2**64 - 1 (torch's range), got {seed!r}.")
+    seed = int(seed)
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
-    if deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
+    if deterministic:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # needed by deterministic cuBLAS (CUDA >= 10.2)
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 # %% ../nbs/00_core.ipynb #57ce02e5
+def _new_file_mode(path:Path)->int:
+    "Permission bits `open(path, 'w')` would leave: those of an existing file, else 0o666 less the umask."
+    if path.exists(): return path.stat().st_mode & 0o7777
+    umask = os.umask(0); os.umask(umask)
+    return 0o666 & ~umask
+
 @contextlib.contextmanager
 def atomic_write(path:str|Path,  # Final file path
                  mode:str='w',   # 'w' for text, 'wb' for bytes
                  encoding:str|None='utf-8', # Text encoding (ignored for bytes)
-                ):
+                )->Iterator[IO]: # The open temporary file, renamed to `path` when the block ends without error
     "Context manager yielding a file handle whose content replaces `path` only if the block succeeds."
     if mode not in ('w', 'wb'): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
     path = Path(path).expanduser()
-    folder = path.parent if str(path.parent) else Path('.')
+    folder = path.parent
     if path.is_dir(): raise ValueError(f"{path} is a directory: give a file name to write to.")
     if not folder.is_dir(): raise ValueError(f"Folder {folder} does not exist: create it first (Path(...).mkdir(parents=True)).")
     if not os.access(folder, os.W_OK): raise ValueError(f"Folder {folder} is not writable: choose another output path.")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': encoding})) as f:
+            os.chmod(tmp, _new_file_mode(path))
             yield f
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -59,43 +73,53 @@ def atomic_write(path:str|Path,  # Final file path
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb #0a297bea
+# %% ../nbs/00_core.ipynb #d56509ce
 def _model_device(model:nn.Module)->torch.device:
+    "Device of the model's first parameter (or buffer); CPU for a model with neither."
     p = next(iter(model.parameters()), None)
     if p is None: p = next(iter(model.buffers()), None)
     return p.device if p is not None else torch.device('cpu')
 
 @contextlib.contextmanager
-def eval_on(model:nn.Module, device:torch.device):
-    "Put `model` in eval mode on `device` for the block, then restore its mode and device."
-    was_training, old = model.training, _model_device(model)
-    model.eval().to(device)
+def eval_on(model:nn.Module,               # The model to evaluate
+            device:str|torch.device|None=None, # Device for the block; None: CUDA when available, else CPU
+           )->Iterator[nn.Module]:         # The same model, in eval mode on `device`
+    "Put `model` in eval mode on `device` for the block, then restore every submodule's mode and the model's device."
+    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    dev, modes, old = default_device(device), [(m, m.training) for m in model.modules()], _model_device(model)
+    model.eval().to(dev)
     try: yield model
-    finally: model.train(was_training).to(old)
+    finally:
+        for m, training in modes: m.training = training
+        model.to(old)
 
-# %% ../nbs/00_core.ipynb #d56509ce
+# %% ../nbs/00_core.ipynb #476e044f
 def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
             X:torch.Tensor,       # Inputs, first dimension the samples
             *args:torch.Tensor,   # Extra per-sample tensors batched alongside `X`
             batch_size:int=64,    # Samples per forward pass
-            device=None,          # None: CUDA when available, else CPU
+            device:str|torch.device|None=None, # None: CUDA when available, else CPU
             verbose:bool=False,   # Show a progress bar
-           )->torch.Tensor:      # Outputs for every sample, on the CPU
+           )->torch.Tensor|tuple: # Outputs for every sample, on the CPU (a tuple of them if the model returns a tuple)
     "Batched, gradient-free forward pass that restores the model's mode and device."
     if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
     if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
-    if not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to predict.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     for i, a in enumerate(args):
-        if not torch.is_tensor(a) or len(a) != len(X):
+        if not torch.is_tensor(a) or a.ndim == 0 or len(a) != len(X):
             raise ValueError(f"Extra argument {i} must be a tensor with {len(X)} rows like X.")
     dev, outs = default_device(device), []
-    starts = range(0, len(X), batch_size)
+    starts = range(0, len(X), int(batch_size))
     if verbose:
         from fastprogress.fastprogress import progress_bar
         starts = progress_bar(starts)
     with eval_on(model, dev), torch.no_grad():
         for s in starts:
             y = model(X[s:s+batch_size].to(dev), *(a[s:s+batch_size].to(dev) for a in args))
-            outs.append(y.cpu())
-    if not outs: raise ValueError("X has no samples: nothing to predict.")
-    return torch.cat(outs)
+            if torch.is_tensor(y): outs.append(y.cpu())
+            elif isinstance(y, (tuple, list)) and y and all(torch.is_tensor(o) for o in y): outs.append(tuple(o.cpu() for o in y))
+            else: raise ValueError(f"The model returned a {type(y).__name__}: predict needs a tensor or a tuple of tensors "
+                                   "(wrap the model to pick the output you want).")
+    return torch.cat(outs) if torch.is_tensor(outs[0]) else tuple(torch.cat(o) for o in zip(*outs))

@@ -27,7 +27,18 @@ class TensorSubset(Dataset):
                  tensors:tuple[torch.Tensor, ...], # Tensors with the samples along their first dimension
                  idxs:torch.Tensor,                # Rows of `tensors` that make up this subset, in order
                 ):
-        self.tensors, self.idxs = tuple(tensors), torch.as_tensor(idxs, dtype=torch.long)
+        tensors = (tensors,) if torch.is_tensor(tensors) else tuple(tensors)
+        if not tensors or not all(torch.is_tensor(t) and t.ndim >= 1 for t in tensors):
+            raise ValueError("tensors must be a non-empty tuple of torch.Tensors with the samples along their first dimension.")
+        n = {len(t) for t in tensors}
+        if len(n) > 1: raise ValueError(f"tensors have different numbers of rows {[len(t) for t in tensors]}: give one row per sample in each.")
+        n, idxs = n.pop(), torch.as_tensor(idxs)
+        if idxs.ndim != 1 or (idxs.numel() and (idxs.is_floating_point() or idxs.is_complex() or idxs.dtype == torch.bool)):
+            raise ValueError(f"idxs must be a 1-D sequence of integer row numbers, got {idxs.dtype} of shape {tuple(idxs.shape)}.")
+        idxs = idxs.long()
+        if idxs.numel() and not (0 <= idxs.min() and idxs.max() < n):
+            raise ValueError(f"idxs must be row numbers in 0..{n-1}, got {idxs.min().item()}..{idxs.max().item()}.")
+        self.tensors, self.idxs = tensors, idxs
     def __len__(self)->int: return len(self.idxs)
     def __getitem__(self, i)->tuple[torch.Tensor, ...]:
         j = self.idxs[i]
@@ -147,6 +158,14 @@ def shift_seqs(X:torch.Tensor,      # One-hot sequences (N, 4, L)
     return torch.where(inside[:, None, :], out, torch.zeros((), dtype=X.dtype, device=X.device))
 
 # %% ../nbs/06_data.ipynb #9d0ca5a8
+def _check_augment(rc, shift, L:int, p_rc=0.5):
+    "Raise a ValueError unless `rc` is a bool, `shift` an integer in 0..L-1 and `p_rc` a probability."
+    if not isinstance(rc, (bool, np.bool_)): raise ValueError(f"rc must be True or False, got {rc!r}.")
+    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)) or not 0 <= shift < L:
+        raise ValueError(f"shift must be an integer from 0 to L-1={L-1} positions, got {shift!r}.")
+    if isinstance(p_rc, bool) or not isinstance(p_rc, (int, float, np.integer, np.floating)) or not 0 <= p_rc <= 1:
+        raise ValueError(f"p_rc must be a probability in [0, 1], got {p_rc!r}.")
+
 def augment_seqs(X:torch.Tensor,    # One-hot sequences (N, 4, L) in ACGT order
                  rc:bool=False,     # Reverse-complement each sequence with probability `p_rc`
                  shift:int=0,       # Shift each sequence by a uniform offset in -shift..shift (N-filled)
@@ -154,6 +173,9 @@ def augment_seqs(X:torch.Tensor,    # One-hot sequences (N, 4, L) in ACGT order
                  p_rc:float=0.5,    # Probability of a reverse complement
                 )->torch.Tensor:
     "Random reverse complements and shifts of a batch of one-hot sequences."
+    if not torch.is_tensor(X) or X.ndim != 3 or X.shape[1] != 4:
+        raise ValueError(f"X must be a one-hot torch.Tensor (N, 4, L) in ACGT order, got {type(X).__name__}{tuple(X.shape) if torch.is_tensor(X) else ''}.")
+    _check_augment(rc, shift, X.shape[-1], p_rc)
     n = len(X)
     if rc:
         flip = (torch.rand(n, generator=generator) < p_rc).to(X.device)
@@ -183,9 +205,7 @@ def seq_dls(X:torch.Tensor,   # One-hot sequences (N, 4, L) in ACGT order
            )->SplitDataLoaders: # `dls.train`, `dls.valid` and, if the split has one, `dls.test`; batches `(x, y)`
     "fastai `DataLoaders` of one-hot sequences, with optional reverse-complement and shift augmentation of the train set."
     X = _check_seqs(X)
-    if not isinstance(rc, (bool, np.bool_)): raise ValueError(f"rc must be True or False, got {rc!r}.")
-    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)) or not 0 <= shift < X.shape[-1]:
-        raise ValueError(f"shift must be an integer from 0 to L-1={X.shape[-1]-1} positions, got {shift!r}.")
+    _check_augment(rc, shift, X.shape[-1])
     augment = partial(augment_seqs, rc=bool(rc), shift=int(shift)) if rc or shift else None
     return _tensor_dls((X, _as_targets(y, len(X))), splits, bs, val_bs, augment, device, seed)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_datasets.ipynb #32aca83f
 from __future__ import annotations
-import os, sys, hashlib, difflib, shlex, subprocess, tempfile, warnings, zipfile
+import os, sys, hashlib, difflib, inspect, shlex, subprocess, tempfile, warnings, zipfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 import numpy as np
@@ -148,6 +148,8 @@ def fetch(name:str,           # Registered data set (see `list_datasets()`)
          )->Path:             # The cached file (one-file data sets) or the data set's folder
     "Make sure data set `name` is in the cache, checked by sha256, and return where it is."
     d, paths = _get(name), cached_paths(name)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     todo = []
     for m, p in paths.items():
         if force or not p.exists(): todo.append(m); continue
@@ -193,7 +195,12 @@ def load_dataset(name:str, # Registered data set (see `list_datasets()`)
                 ):
     "Fetch data set `name` if needed and load it as a `DataFrame` (sequences) or `AnnData` (expression)."
     _get(name)
-    return _LOADERS[name](fetch(name), **kwargs)
+    loader = _LOADERS[name]
+    options = [p for p in inspect.signature(loader).parameters if p != 'path']
+    unknown = [k for k in kwargs if k not in options]
+    if unknown: raise ValueError(f"load_dataset({name!r}) got unknown option(s) {unknown}: its loader takes "
+                                 + (', '.join(options) if options else 'no options') + '.')
+    return loader(fetch(name), **kwargs)
 
 # %% ../nbs/05_datasets.ipynb #1bc0e27f
 @_loader('pbmc68k')

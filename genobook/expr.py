@@ -22,8 +22,11 @@ def _plain(x):
 
 def _as_list(labels)->list:
     "Labels from a list, array, Series, Categorical or tensor as a list of Python scalars."
-    if torch.is_tensor(labels): return labels.tolist()
     if isinstance(labels, (str, bytes)): raise ValueError("labels must be a sequence of class names, got a single string.")
+    if not hasattr(labels, '__iter__') or getattr(labels, 'ndim', 1) != 1:
+        raise ValueError(f"labels must be a 1-D sequence of class names (list, array, Series, tensor), got "
+                         f"{type(labels).__name__}{' of shape ' + str(tuple(labels.shape)) if hasattr(labels, 'shape') else ''}.")
+    if torch.is_tensor(labels): return labels.tolist()
     if isinstance(labels, (pd.Series, pd.Index, pd.Categorical)): labels = np.asarray(labels, dtype=object)
     return [_plain(x) for x in labels]
 
@@ -56,9 +59,10 @@ class LabelEncoder:
     @classmethod
     def fit(cls,
             labels,              # Sample labels (list, array, Series, tensor)
-            classes=None,        # Order of the classes; None: sorted
+            classes=None,        # Order of the classes (a list or a `LabelEncoder`); None: sorted
            )->LabelEncoder:
         "An encoder for the classes present in `labels`, sorted unless `classes` gives the order."
+        if isinstance(classes, LabelEncoder): classes = classes.classes
         vals = _as_list(labels)
         _check_missing(vals)
         if classes is None:
@@ -130,34 +134,52 @@ def gene_index(genes:Sequence[str],  # Gene names of the columns, in order
     return pos.astype(np.int64)
 
 # %% ../nbs/03_expr.ipynb #98f71375
-def top_variance(X,      # (N, G) expression matrix (array or tensor)
+def _as_matrix(X, what:str='X'):
+    "`X` as a 2-D NumPy array, or a CSR matrix when it is SciPy-sparse."
+    if scipy.sparse.issparse(X): X = scipy.sparse.csr_matrix(X)
+    else: X = X.detach().cpu().numpy() if torch.is_tensor(X) else np.asarray(X)
+    if X.ndim != 2: raise ValueError(f"{what} must be a 2-D (samples, genes) matrix, got shape {X.shape}.")
+    return X
+
+def _gene_variance(X)->np.ndarray:
+    "Population variance of every column of a dense or CSR matrix, in float64."
+    if not scipy.sparse.issparse(X): return X.astype(np.float64).var(0)
+    X = X.copy(); X.sum_duplicates()           # one stored entry per (row, gene)
+    N, G = X.shape
+    vals, col = X.data.astype(np.float64), X.indices
+    mean = np.bincount(col, weights=vals, minlength=G) / N
+    d = vals - mean[col]
+    return (np.bincount(col, weights=d * d, minlength=G) + (N - np.bincount(col, minlength=G)) * mean**2) / N
+
+def top_variance(X,      # (N, G) expression matrix: array, tensor or SciPy sparse matrix
                  n:int,  # How many genes to keep
                 )->np.ndarray: # Sorted column indices of the `n` most variable genes
     "Columns of the `n` genes with the highest variance, in column order."
-    X = X.detach().cpu().numpy() if torch.is_tensor(X) else np.asarray(X)
-    if X.ndim != 2: raise ValueError(f"X must be a 2-D (samples, genes) matrix, got shape {X.shape}.")
+    X = _as_matrix(X)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= X.shape[1]:
         raise ValueError(f"n must be an integer between 1 and the number of genes ({X.shape[1]}), got {n!r}.")
-    var = X.astype(np.float64).var(0)
-    return np.sort(np.argsort(-var, kind='stable')[:n]).astype(np.int64)
+    return np.sort(np.argsort(-_gene_variance(X), kind='stable')[:n]).astype(np.int64)
 
 # %% ../nbs/03_expr.ipynb #eb290bd5
-def gene_stats(X, # (N, G) expression matrix, usually the training samples only
-              )->tuple[torch.Tensor, torch.Tensor]: # Per-gene mean and standard deviation (float32)
+def gene_stats(X, # (N, G) expression matrix (array, tensor or SciPy sparse), usually the training samples only
+              )->tuple[torch.Tensor, torch.Tensor]: # Per-gene mean and standard deviation (float32, on the CPU)
     "Per-gene mean and population standard deviation of `X`."
-    X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X).double()
-    if X.ndim != 2 or len(X) == 0: raise ValueError(f"X must be a non-empty (samples, genes) matrix, got shape {tuple(X.shape)}.")
-    return X.mean(0).float(), X.std(0, unbiased=False).float()
+    X = _as_matrix(X)
+    if X.shape[0] == 0: raise ValueError(f"X must be a non-empty (samples, genes) matrix, got shape {X.shape}.")
+    mean = np.asarray(X.mean(0, dtype=np.float64)).ravel()
+    return torch.from_numpy(mean).float(), torch.from_numpy(np.sqrt(_gene_variance(X))).float()
 
-def standardise_with(X,    # (N, G) expression matrix
+def standardise_with(X,    # (N, G) expression matrix (array, tensor or SciPy sparse)
                      mean, # (G,) per-gene means, e.g. from `gene_stats(X[train])`
                      std,  # (G,) per-gene standard deviations
-                    )->torch.Tensor: # (N, G) float32
+                    )->torch.Tensor: # (N, G) float32, dense, on the device of `X`
     "Z-score every gene of `X` with the given statistics."
-    X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X).float()
-    mean, std = torch.as_tensor(mean).float(), torch.as_tensor(std).float()
+    if scipy.sparse.issparse(X): X = X.toarray()   # z-scores are dense anyway
+    X = torch.as_tensor(X).float()
+    mean, std = torch.as_tensor(mean, device=X.device).float(), torch.as_tensor(std, device=X.device).float()
     if X.ndim != 2 or mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):
         raise ValueError(f"mean and std need one value per gene: X is {tuple(X.shape)}, mean {tuple(mean.shape)}, std {tuple(std.shape)}.")
+    if not torch.isfinite(mean).all(): raise ValueError("mean must be finite: compute it with gene_stats on data without NaN.")
     if (std < 0).any() or not torch.isfinite(std).all(): raise ValueError("std must be finite and non-negative.")
     return (X - mean) / torch.where(std > 0, std, torch.ones_like(std))
 
@@ -175,8 +197,8 @@ class Expression(NamedTuple):
 # %% ../nbs/03_expr.ipynb #f8aa33f7
 _SEPS = {'.csv': ',', '.tsv': '\t', '.tab': '\t', '.txt': '\t'}
 
-def _read_source(source, layer, sep):
-    "(AnnData | DataFrame) from `source`."
+def _read_source(source, label:str, sep:str|None):
+    "(AnnData | DataFrame) from `source`; a table's first column becomes the sample names when it is text or unnamed (and not `label`)."
     import anndata
     if isinstance(source, (anndata.AnnData, pd.DataFrame)): return source
     if not isinstance(source, (str, Path)):
@@ -186,11 +208,14 @@ def _read_source(source, layer, sep):
     sfx = [s.lower() for s in p.suffixes]
     if sfx and sfx[-1] == '.gz': sfx = sfx[:-1]
     ext = sfx[-1] if sfx else ''
-    if ext == '.h5ad': return anndata.read_h5ad(p)
+    if ext == '.h5ad':
+        if p.suffixes[-1].lower() == '.gz': raise ValueError(f"{p.name}: .h5ad files are HDF5 and are read uncompressed: gunzip it first.")
+        return anndata.read_h5ad(p)
     if ext in _SEPS or sep is not None:
         df = pd.read_csv(p, sep=sep or _SEPS[ext])
         first = df.columns[0]
-        if str(first).startswith('Unnamed: 0') or df[first].dtype == object: df = df.set_index(first)
+        if str(first).startswith('Unnamed: 0') or (first != label and not pd.api.types.is_numeric_dtype(df[first])):
+            df = df.set_index(first)
         return df
     raise ValueError(f"Don't know how to read {p.name}: use .h5ad, .csv, .tsv, .txt (optionally .gz), or give sep=.")
 
@@ -213,12 +238,28 @@ def _matrix_labels(src, label, layer):
     if bad: raise ValueError(f"{len(bad)} non-numeric columns besides the label, e.g. {bad[:10]}: drop them or make one the index (sample names).")
     return feats.to_numpy(), list(map(str, feats.columns)), list(map(str, src.index)), src[label]
 
-def _check_finite(X:np.ndarray, obs:list, genes:list):
-    bad = ~np.isfinite(X)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(f"{int(bad.sum())} expression values are NaN or infinite (in {int(bad.any(1).sum())} samples), the first in "
-                         f"sample {obs[i]!r} (row {i}), gene {genes[j]!r} (column {j}): impute or drop them before loading.")
+def _where(X, test)->tuple[np.ndarray, np.ndarray]:
+    "Rows and columns, in row-major order, of the entries of a dense or CSR `X` where `test(values)` holds (stored entries only when sparse)."
+    if scipy.sparse.issparse(X):
+        coo = X.tocoo(); hit = test(coo.data)
+        r, c = coo.row[hit], coo.col[hit]
+        order = np.lexsort((c, r)); return r[order], c[order]
+    return np.nonzero(test(X))
+
+def _check_finite(X, obs:list, genes:list):
+    "A ValueError naming the first NaN or infinite value of a dense or CSR `X`."
+    r, c = _where(X, lambda v: ~np.isfinite(v))
+    if len(r):
+        raise ValueError(f"{len(r)} expression values are NaN or infinite (in {len(np.unique(r))} samples), the first in "
+                         f"sample {obs[r[0]]!r} (row {r[0]}), gene {genes[c[0]]!r} (column {c[0]}): impute or drop them before loading.")
+
+def _check_non_negative(X, obs:list, genes:list):
+    "A ValueError for `log1p` on data with negative values (already log-transformed or scaled)."
+    r, c = _where(X, lambda v: v < 0)
+    if len(r):
+        vals = np.asarray(X[r, c]).ravel(); k = int(np.argmin(vals))
+        raise ValueError(f"log1p=True but the data has {len(r)} negative values (min {vals[k]:.3g} in sample {obs[r[k]]!r}, gene {genes[c[k]]!r}): "
+                         "it is probably already log-transformed or scaled. Use log1p=False, or load raw counts (layer=, adata.raw).")
 
 # %% ../nbs/03_expr.ipynb #c7921a56
 def load_expression(source,                # AnnData, DataFrame, or path to .h5ad / .csv / .tsv
@@ -235,33 +276,31 @@ def load_expression(source,                # AnnData, DataFrame, or path to .h5a
     if genes is not None and n_top_genes is not None:
         raise ValueError("Give either genes= (a fixed list) or n_top_genes= (most variable), not both.")
     if isinstance(genes, str): raise ValueError(f"genes must be a list of gene names, got the single string {genes!r}.")
-    src = _read_source(source, layer, sep)
+    src = _read_source(source, label, sep)
     X, all_genes, obs, raw = _matrix_labels(src, label, layer)
     dup = pd.Index(all_genes)[pd.Index(all_genes).duplicated()].unique().tolist()
     if dup: raise ValueError(f"{len(dup)} gene names are duplicated in the data, e.g. {dup[:10]}: make them unique (AnnData.var_names_make_unique()) or aggregate them.")
+    # sparse data stays sparse until the genes are chosen: only the kept columns are ever dense
+    X = scipy.sparse.csr_matrix(X, dtype=np.float32) if scipy.sparse.issparse(X) else np.asarray(X, dtype=np.float32)
     if genes is not None:
         cols = gene_index(all_genes, genes)
         X, all_genes = X[:, cols], [all_genes[c] for c in cols]
-    X = np.asarray(X.toarray() if scipy.sparse.issparse(X) else X, dtype=np.float32)
     if X.ndim != 2 or 0 in X.shape: raise ValueError(f"The expression matrix is empty: shape {X.shape}.")
     _check_finite(X, obs, all_genes)
     vals = _as_list(raw)
-    enc = classes if isinstance(classes, LabelEncoder) else LabelEncoder.fit(vals, classes)
-    enc.encode(vals)  # names labels the given classes lack
+    enc = LabelEncoder.fit(vals, classes)   # raises, naming them, on labels the given classes lack
     if classes is None and len(enc) < 2:
         raise ValueError(f"Label column {label!r} holds a single class ({vals[0]!r}): a classifier needs at least two; check the column.")
     if log1p:
-        if X.min() < 0:
-            i, j = np.unravel_index(np.argmin(X), X.shape)
-            raise ValueError(f"log1p=True but the data has negative values (min {X[i, j]:.3g} in sample {obs[i]!r}, gene {all_genes[j]!r}): "
-                             "it is probably already log-transformed or scaled. Use log1p=False, or load raw counts (layer=, adata.raw).")
-        X = np.log1p(X)
+        _check_non_negative(X, obs, all_genes)
+        X = X.log1p() if scipy.sparse.issparse(X) else np.log1p(X)
     if n_top_genes is not None:
         cols = top_variance(X, n_top_genes)
         X, all_genes = X[:, cols], [all_genes[c] for c in cols]
+    if scipy.sparse.issparse(X): X = X.toarray()
     Xt, mean, std = torch.from_numpy(np.ascontiguousarray(X)), None, None
     if standardise is True: mean, std = gene_stats(Xt)
     elif isinstance(standardise, (tuple, list)) and len(standardise) == 2: mean, std = (torch.as_tensor(s).float() for s in standardise)
     elif standardise is not False: raise ValueError(f"standardise must be True, False or a (mean, std) pair, got {standardise!r}.")
     if mean is not None: Xt = standardise_with(Xt, mean, std)
-    return Expression(Xt, torch.as_tensor(enc.encode(vals)), all_genes, enc, obs, mean, std)
+    return Expression(Xt, torch.from_numpy(enc.encode(vals)), all_genes, enc, obs, mean, std)

@@ -41,9 +41,17 @@ class Motif(_MotifFields):
     "A position weight matrix with its name: `pwm` is (4, w) over A, C, G, T, each column summing to 1."
     __slots__ = ()
     def __new__(cls, name:str, pwm, id:str='', nsites:int|None=None):
-        if nsites is not None and (not float(nsites).is_integer() or nsites < 0):
+        if nsites is not None and (isinstance(nsites, (bool, str)) or not isinstance(nsites, (int, float, np.integer, np.floating))
+                                   or not float(nsites).is_integer() or nsites < 0):
             raise ValueError(f"nsites of {name!r} must be a non-negative integer or None, got {nsites!r}.")
-        return super().__new__(cls, str(name), _check_pwm(pwm, name), str(id), None if nsites is None else int(nsites))
+        return super().__new__(cls, str(name), _check_pwm(pwm, name), '' if id is None else str(id), None if nsites is None else int(nsites))
+    @classmethod
+    def _make(cls, iterable)->Motif: return cls(*iterable)   # `_replace` builds through here: validate it too
+    def __eq__(self, other)->bool:
+        return (isinstance(other, Motif) and (self.name, self.id, self.nsites) == (other.name, other.id, other.nsites)
+                and self.pwm.shape == other.pwm.shape and bool((self.pwm == other.pwm).all()))
+    def __ne__(self, other)->bool: return not self == other
+    __hash__ = None   # holds an array: not hashable
     @property
     def width(self)->int: return self.pwm.shape[1]
     def __repr__(self):
@@ -69,7 +77,8 @@ def pfm_to_pwm(counts,                # (4, w) counts, rows A, C, G, T
     c = np.array(counts, dtype=np.float64)
     if c.ndim != 2 or c.shape[0] != 4: raise ValueError(f"counts must have shape (4, w), got {c.shape}.")
     if not np.isfinite(c).all() or (c < 0).any(): raise ValueError("counts must be finite and non-negative.")
-    if pseudocount < 0: raise ValueError(f"pseudocount must be >= 0, got {pseudocount}.")
+    if isinstance(pseudocount, bool) or not isinstance(pseudocount, (int, float, np.integer, np.floating)) or not 0 <= pseudocount < np.inf:
+        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}.")
     tot = c.sum(0) + 4 * pseudocount
     if (tot == 0).any(): raise ValueError(f"Column {int(np.flatnonzero(tot == 0)[0])} has no counts: use pseudocount > 0.")
     return (c + pseudocount) / tot
@@ -78,6 +87,8 @@ def pwm_to_pfm(pwm,        # (4, w) probabilities (or a `Motif`)
                nsites:int, # Number of sites to scale to
               )->np.ndarray: # (4, w) expected counts
     "Probabilities to (expected) counts for `nsites` sites."
+    if isinstance(nsites, bool) or not isinstance(nsites, (int, float, np.integer, np.floating)) or not 0 <= nsites < np.inf:
+        raise ValueError(f"nsites must be a finite number >= 0, got {nsites!r}.")
     return (pwm.pwm if isinstance(pwm, Motif) else _check_pwm(pwm)) * nsites
 
 # %% ../nbs/44_motifs.ipynb #62cf778d
@@ -121,6 +132,7 @@ def jaspar_motifs(collection:str='CORE',             # JASPAR collection: 'CORE'
     "Latest-version JASPAR motifs as `Motif`s, read from pyjaspar's offline database."
     release = _jaspar_db(release).release
     if isinstance(names, str): names = [names]
+    if names is not None and not all(isinstance(n, str) for n in names): raise ValueError(f"names must be TF names (str), got {names!r}.")
     key = None if names is None else tuple(sorted({n.upper() for n in names}))
     ms = list(_jaspar_fetch(release, collection, tax_group, key, float(pseudocount)))
     if names is None: return ms
@@ -160,7 +172,7 @@ def write_meme(motifs:Sequence[Motif]|Motif, # Motifs to write
         if not isinstance(mo, Motif): raise ValueError(f"Item {i} is a {type(mo).__name__}, not a Motif: build one with Motif(name, pwm).")
     if alphabet not in ('ACGT', 'ACGU'): raise ValueError(f"alphabet must be 'ACGT' or 'ACGU', got {alphabet!r}.")
     bg = np.full(4, 0.25) if background is None else np.asarray(background, dtype=np.float64)
-    if bg.shape != (4,) or (bg < 0).any() or abs(bg.sum() - 1) > 1e-3:
+    if bg.shape != (4,) or not np.isfinite(bg).all() or (bg < 0).any() or abs(bg.sum() - 1) > 1e-3:
         raise ValueError(f"background must be 4 non-negative frequencies of {', '.join(alphabet)} summing to 1, got {background!r}.")
     seen = set()
     for mo in motifs:
@@ -168,6 +180,7 @@ def write_meme(motifs:Sequence[Motif]|Motif, # Motifs to write
         if not ident or re.search(r'\s', ident):
             raise ValueError(f"Motif {mo.name!r} needs an id without whitespace (MEME's MOTIF line): set id=... or rename it.")
         if ident in seen: raise ValueError(f"Two motifs share the identifier {ident!r}: MEME files need unique ones.")
+        if re.search(r'[\r\n]', mo.name): raise ValueError(f"Motif {mo.name!r}: the name must be on one line.")
         seen.add(ident)
     strands = '+ -' if alphabet == 'ACGT' else '+'
     lines = ['MEME version 4', '', f'ALPHABET= {alphabet}', '', f'strands: {strands}', '',
@@ -179,7 +192,7 @@ def write_meme(motifs:Sequence[Motif]|Motif, # Motifs to write
         q = _round_columns(mo.pwm).T
         lines += [' '.join(f'{v // 10**6}.{v % 10**6:06d}' for v in row) for row in q]
         lines.append('')
-    path = Path(path)
+    path = Path(path).expanduser()
     with atomic_write(path) as f: f.write('\n'.join(lines))
     return path
 
@@ -189,7 +202,7 @@ _FLOAT_ROW = re.compile(r'^\s*[-+0-9.eE]+(\s+[-+0-9.eE]+)*\s*$')
 def read_meme(path:str|Path, # MEME file (minimal or full format)
              )->list[Motif]: # The motifs, in file order
     "Read the letter-probability matrices of a MEME motif file."
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file(): raise ValueError(f"{path} is not a file: give the path of a .meme file.")
     lines = path.read_text().splitlines()
     def err(i, msg): return ValueError(f"{path}, line {i+1}: {msg}")
@@ -213,14 +226,17 @@ def read_meme(path:str|Path, # MEME file (minimal or full format)
         elif l.startswith('MOTIF'):
             t = l.split()
             if len(t) < 2: raise err(i, "MOTIF line without an identifier.")
-            ident, name, start = t[1], ' '.join(t[2:]) or t[1], i
+            rest = l.split(None, 2)[2] if len(t) > 2 else ''
+            rest = re.split(r'(?:^|\s)[\w.-]+\s*=', rest, maxsplit=1)[0].strip()   # MEME's own output: 'MEME-1  width = 22  sites = 18 ...'
+            ident, name, start = t[1], rest or t[1], i
             i += 1
             while i < n and not lines[i].strip().startswith(('letter-probability matrix', 'MOTIF')): i += 1
             if i == n or not lines[i].strip().startswith('letter-probability'):
                 raise err(start, f"motif {ident!r} has no 'letter-probability matrix' line.")
             kv = dict(re.findall(r'(\w+)\s*=\s*(\S+)', lines[i].split(':', 1)[1] if ':' in lines[i] else ''))
             if kv.get('alength', '4') != '4': raise err(i, f"alength= {kv['alength']}: only 4-letter (DNA/RNA) motifs are supported.")
-            w = int(kv['w']) if 'w' in kv else None
+            try: w = int(kv['w']) if 'w' in kv else None
+            except ValueError: raise err(i, f"w= {kv['w']} is not a whole number of positions.") from None
             rows, i = [], i + 1
             while i < n and lines[i].strip() and _FLOAT_ROW.match(lines[i]) and (w is None or len(rows) < w):
                 vals = lines[i].split()

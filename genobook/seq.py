@@ -107,8 +107,9 @@ def _code_table(alphabet:str, ignore:str)->bytes:
     if set(ignore.upper()) & set(alphabet.upper()): raise ValueError(f"ignore={ignore!r} and alphabet={alphabet!r} share letters: a letter is either encoded or ignored.")
     tab = bytearray([255]) * 256
     for c in ignore: tab[ord(c.upper())] = tab[ord(c.lower())] = len(alphabet)
-    if 'T' in alphabet.upper() and 'U' not in alphabet.upper() and 'U' not in ignore.upper():   # RNA read as DNA
-        tab[ord('U')] = tab[ord('u')] = alphabet.upper().index('T')
+    for dna, rna in (('T', 'U'), ('U', 'T')):   # RNA read as DNA in a DNA alphabet, and DNA as RNA in an RNA one
+        if dna in alphabet.upper() and rna not in alphabet.upper() + ignore.upper():
+            tab[ord(rna)] = tab[ord(rna.lower())] = alphabet.upper().index(dna)
     for i, c in enumerate(alphabet):
         tab[ord(c)] = i
         if c.lower() not in alphabet: tab[ord(c.lower())] = i
@@ -122,13 +123,26 @@ def _as_seq_list(seqs, what:str='seqs')->tuple[list[str], list|None]:
     if isinstance(seqs, str): seqs = [seqs]
     elif isinstance(seqs, dict): names, seqs = list(seqs), list(seqs.values())
     elif isinstance(seqs, pd.Series): names, seqs = (None if isinstance(seqs.index, pd.RangeIndex) else list(seqs.index)), seqs.tolist()
-    elif isinstance(seqs, (bytes, torch.Tensor, np.ndarray)) and not (isinstance(seqs, np.ndarray) and seqs.dtype.kind in 'UO'):
-        raise ValueError(f"{what} must be a string or a list of strings, got {type(seqs).__name__}.")
+    elif (isinstance(seqs, (bytes, bytearray, torch.Tensor, np.ndarray)) and not (isinstance(seqs, np.ndarray) and seqs.dtype.kind in 'UO')
+          or not hasattr(seqs, '__iter__')):
+        raise ValueError(f"{what} must be a string or a list of strings, got {type(seqs).__name__}"
+                         + (": decode one-hot tensors with decode()." if torch.is_tensor(seqs) or isinstance(seqs, np.ndarray) else "."))
     else: seqs = list(seqs)
     if set(map(type, seqs)) - {str}:   # fast path when all are plain str
         for i, s in enumerate(seqs):
-            if not isinstance(s, str): raise ValueError(f"{what}[{i}] is a {type(s).__name__}, not a str: give sequences as strings.")
+            if not isinstance(s, str):
+                raise ValueError(f"{what}[{i}] is a {type(s).__name__} ({s!r:.40}), not a str: give sequences as strings "
+                                 "(e.g. df.seq.tolist()) and drop missing values first.")
     return seqs, names
+
+def _invalid_char(char:str, rec:int, pos:int, names:list|None, alphabet:str, ignore:str)->ValueError:
+    "The error for an invalid character: which record (and its name), which 0-based position, and what is allowed."
+    label = f"record {rec}" + (f" ({names[rec]!r})" if names is not None else '')
+    up = alphabet.upper()
+    rna = '; U read as T' if 'T' in up and 'U' not in up else '; T read as U' if 'U' in up and 'T' not in up else ''
+    unknown = f" and {ignore!r} (unknown base)" if ignore else ''
+    return ValueError(f"Invalid character {char!r} in {label} at position {pos} (0-based): allowed are {alphabet!r} "
+                      f"(any case{rna}){unknown}; replace other letters (e.g. IUPAC codes) by 'N' or remove the record.")
 
 def _equal_lengths(seqs:list[str])->int:
     "The common length of `seqs`, or a ValueError pointing to `pad_or_crop`."
@@ -169,11 +183,7 @@ def one_hot(seqs:str|list[str],           # One sequence or N sequences of equal
     direct = np_dtype.itemsize == 1                 # int8/uint8/bool: compare straight into the output
     view = out.view(np.bool_) if direct else out
     def _bad(r0:int, c0:int, c1:int, block:str, pos:int):
-        rec, i = r0 + pos // (c1 - c0), c0 + pos % (c1 - c0)
-        label = f"record {rec}" + (f" ({names[rec]!r})" if names is not None else '')
-        return ValueError(f"Invalid character {block[pos]!r} in {label} at position {i} (0-based): one_hot reads "
-                          f"{alphabet!r} (any case; U as T) and makes {ignore!r} an all-zero column; replace other letters "
-                          "(e.g. IUPAC codes) by 'N' or remove the record.")
+        return _invalid_char(block[pos], r0 + pos // (c1 - c0), c0 + pos % (c1 - c0), names, alphabet, ignore)
     for r0, r1, c0, c1 in _blocks(N, L):
         block = seqs[r0][c0:c1] if r1 - r0 == 1 else ''.join(seqs[r0:r1])
         try: codes = block.encode('ascii').translate(table)
@@ -202,10 +212,8 @@ def base_codes(seqs:str|list[str],   # One sequence or a list (a dict or Series:
     if invalid == 'ignore': return np.where(bad, np.uint8(k), codes), lens
     if bad.any():
         first = int(np.argmax(bad)); ends = np.cumsum(lens)
-        rec = int(np.searchsorted(ends, first, side='right')); pos = first - int(ends[rec] - lens[rec])
-        label = f"record {rec}" + (f" ({names[rec]!r})" if names is not None else '')
-        raise ValueError(f"Invalid character {joined[first]!r} in {label} at position {pos} (0-based): only {alphabet!r} "
-                         f"(any case; U as T) and {ignore!r} are allowed; replace other letters by 'N' or remove the record.")
+        rec = int(np.searchsorted(ends, first, side='right'))
+        raise _invalid_char(joined[first], rec, first - int(ends[rec] - lens[rec]), names, alphabet, ignore)
     return codes, lens
 
 # %% ../nbs/01_seq.ipynb #1b3350f6
@@ -220,7 +228,7 @@ def decode(X:torch.Tensor|np.ndarray, # (N, len(alphabet), L) or (len(alphabet),
     if X.ndim != 3 or X.shape[1] != len(alphabet):
         raise ValueError(f"X must have shape (N, {len(alphabet)}, L) for alphabet {alphabet!r}, got {tuple(X.shape)}.")
     X = X.detach().cpu()
-    if X.dtype == torch.bool or not X.is_floating_point(): X = X.float()
+    if not X.is_floating_point(): X = X.float()   # bool and integer one-hots
     zero = (X == 0).all(1)
     if not argmax and not (((X == 0) | (X == 1)).all() and (X.sum(1) <= 1).all()):
         raise ValueError("X is not one-hot (entries other than 0/1, or several 1s in a column): "
@@ -244,7 +252,7 @@ def _rc_str(s:str, i:int|None=None)->str:
 
 # %% ../nbs/01_seq.ipynb #936ebf6c
 def reverse_complement(x:str|list[str]|torch.Tensor|np.ndarray, # A sequence, a list of them, or a one-hot (N, 4, L) / (4, L) in ACGT order
-                      ):                                        # The same type, reverse-complemented
+                      )->str|list[str]|torch.Tensor|np.ndarray: # A str for a str, a tensor/array for one, else a list of str
     "Reverse complement of a sequence, a list of sequences, or a one-hot tensor in ACGT order."
     if isinstance(x, str): return _rc_str(x)
     if torch.is_tensor(x) or isinstance(x, np.ndarray):
@@ -279,6 +287,8 @@ def format_region(region:Region|tuple, # A `Region` or (chrom, start, end[, stra
     "Format a region as `chrom:start-end` (the inverse of `parse_region`)."
     try: r = Region(*region)
     except TypeError: raise ValueError(f"Expected (chrom, start, end[, strand]), got {region!r}.") from None
+    if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in (r.start, r.end)):
+        raise ValueError(f"start and end must be integers, got {r.start!r} and {r.end!r}.")
     if r.strand not in ('+', '-'): raise ValueError(f"Strand must be '+' or '-', got {r.strand!r}.")
     if not (0 <= r.start < r.end): raise ValueError(f"Need 0 <= start < end, got start={r.start}, end={r.end}.")
     return f"{r.chrom}:{r.start}-{r.end}" + ('(-)' if r.strand == '-' else '')
@@ -306,6 +316,8 @@ class Genome:
             known = ', '.join(list(self.lengths)[:5]) + (', ...' if len(self.lengths) > 5 else '')
             raise ValueError(f"Unknown chromosome {chrom!r} in {self.path.name} (it has {known}): check the naming ('chr1' vs '1').")
         n = self.lengths[chrom]
+        if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in (start, end)):
+            raise ValueError(f"start and end must be integers (0-based start, exclusive end), got {start!r} and {end!r}.")
         if not (0 <= start < end <= n):
             raise ValueError(f"Region {chrom}:{start}-{end} is outside {chrom} (length {n}): need 0 <= start < end <= {n}.")
         if strand not in ('+', '-'): raise ValueError(f"strand must be '+' or '-', got {strand!r}.")
@@ -340,8 +352,8 @@ def windows(seq:str,               # The full sequence
     if out.any():
         i = int(np.argmax(out))
         raise ValueError(f"Site {int(s[i])} (sites[{i}]) is outside the sequence of length {len(seq)}: sites are 0-based, in [0, {len(seq) - 1}].")
-    padded, w = pad*extend + seq + pad*extend, 2*extend + 1
-    return [padded[a:a + w] for a in s.tolist()]
+    L = len(seq)   # slice per site, not a padded copy of what may be a whole chromosome
+    return [pad*max(0, extend - a) + seq[max(0, a - extend):a + extend + 1] + pad*max(0, a + extend + 1 - L) for a in s.tolist()]
 
 # %% ../nbs/01_seq.ipynb #11de4d4f
 def pad_or_crop(seqs:str|list[str], # One sequence or a list of them

@@ -21,9 +21,9 @@ __all__ = ['Split', 'split_summary', 'stratified_split', 'balance_classes', 'chr
 # %% ../nbs/04_split.ipynb #ad324f03
 class Split(NamedTuple):
     "Row indices of the training, validation and test parts (sorted, int64)."
-    train: np.ndarray
-    valid: np.ndarray
-    test: np.ndarray
+    train: np.ndarray  # Rows to train on
+    valid: np.ndarray  # Rows to choose hyper-parameters and stop on (may be empty)
+    test: np.ndarray   # Rows held out for the final score (may be empty)
 
 def _split(parts)->Split: return Split(*(np.sort(np.asarray(p, dtype=np.int64)) for p in parts))
 
@@ -45,7 +45,8 @@ def split_summary(split:Split,  # A split
     if labels is not None:
         enc = LabelEncoder.fit(labels)
         lab = np.asarray(enc.decode(enc.encode(labels)), dtype=object)
-        if len(lab) != n: raise ValueError(f"labels has {len(lab)} entries but the split covers {n} samples.")
+        if len(lab) != n: raise ValueError(f"labels has {len(lab)} entries but the split covers {n} samples: pass the labels of all "
+                                           "the rows the split was made from (a balanced subset covers fewer rows: summarise it per part yourself).")
         df = df.join(pd.DataFrame({name: pd.Series(lab[idx]).value_counts() for name, idx in zip(Split._fields, split)}).T.fillna(0).astype(int))
     return df
 
@@ -62,8 +63,9 @@ def stratified_split(labels,              # Class of each sample (list, array, S
     rng = np.random.default_rng(seed)
     if not stratify:   # the labels only give the number of samples
         N = len(labels); perm = rng.permutation(N)
-        nt, nv = _round(N * test), _round(N * valid)
-        if nt + nv >= N: raise ValueError(f"{N} samples are too few for valid={valid}, test={test}: lower the fractions.")
+        nt = max(1, _round(N * test)) if test > 0 else 0     # a requested part is never silently empty
+        nv = max(1, _round(N * valid)) if valid > 0 else 0
+        if nt + nv >= N: raise ValueError(f"{N} samples are too few for valid={valid}, test={test}: lower the fractions (valid=0 drops the validation part).")
         return _split((perm[nt + nv:], perm[nt:nt + nv], perm[:nt]))
     enc = LabelEncoder.fit(labels)
     codes = enc.encode(labels)
@@ -89,8 +91,9 @@ def balance_classes(labels,           # Class of each sample
                     ratio:float=1.0,  # Keep at most `ratio` x (size of the smallest class) per class
                    )->np.ndarray:     # Sorted int64 indices of the kept samples
     "Indices of a seeded class-balanced subset: every class cut to the minority class's size (x `ratio`)."
-    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or ratio < 1:
-        raise ValueError(f"ratio must be a number >= 1 (1: exactly balanced), got {ratio!r}.")
+    if not isinstance(ratio, (int, float, np.integer, np.floating)) or isinstance(ratio, bool) or not 1 <= ratio < np.inf:
+        raise ValueError(f"ratio must be a finite number >= 1 (1: exactly balanced), got {ratio!r}.")
+    if len(labels) == 0: raise ValueError("labels is empty: nothing to balance.")
     enc = LabelEncoder.fit(labels)
     codes = enc.encode(labels)
     if len(enc) < 2: raise ValueError(f"labels hold a single class ({enc.classes[0]!r}): nothing to balance.")
@@ -101,16 +104,18 @@ def balance_classes(labels,           # Class of each sample
 
 # %% ../nbs/04_split.ipynb #1d7e2d13
 def _chrom_set(chroms, what)->tuple:
+    if chroms is None: return ()
     if isinstance(chroms, str): chroms = (chroms,)
     chroms = tuple(chroms)
     if not all(isinstance(c, str) for c in chroms): raise ValueError(f"{what} must be chromosome names (str), got {chroms!r}.")
     return chroms
 
 def chromosome_split(names:Sequence[str],       # Region names 'chrom:start-end' (see `parse_region`)
-                     valid_chroms=('chr10',),   # Chromosomes of the validation part
-                     test_chroms=('chr8',),     # Chromosomes of the test part
+                     valid_chroms=('chr10',),   # Chromosome(s) of the validation part; None or []: no validation part
+                     test_chroms=('chr8',),     # Chromosome(s) of the test part; None or []: no test part
                     )->Split:
     "Split regions by chromosome: test and validation chromosomes held out, the rest for training."
+    if isinstance(names, str): raise ValueError(f"names must be a list of region names, got the single string {names!r}: wrap it in a list.")
     vch, tch = _chrom_set(valid_chroms, 'valid_chroms'), _chrom_set(test_chroms, 'test_chroms')
     both = sorted(set(vch) & set(tch))
     if both: raise ValueError(f"Chromosomes {both} are in both valid_chroms and test_chroms: a chromosome can be in one part only.")
@@ -144,11 +149,12 @@ def dinucleotide_freqs(seqs:Sequence[str], # DNA/RNA sequences
     a, lens = base_codes(_as_seqs(seqs))   # 0-3 for ACGT (U as T), 4 for N
     a = a.astype(np.int64)
     ok = (a[:-1] < 4) & (a[1:] < 4)
-    ends = np.cumsum(lens)[:-1] - 1
-    ok[ends[ends < len(ok)]] = False                      # pairs across two sequences
+    ends = np.cumsum(lens)[:-1] - 1                       # last base of every sequence but the last
+    ok[ends[(ends >= 0) & (ends < len(ok))]] = False      # pairs across two sequences (empty ones included)
     C = np.bincount(a[:-1][ok] * 4 + a[1:][ok], minlength=16).reshape(4, 4) + 1.0
     return C / C.sum()
 
+# %% ../nbs/04_split.ipynb #ad302dd1
 def _chance_q(k:int, W:int, both_strands:bool, dinucleotides=None)->float:
     "Probability that a k-mer of a random sequence occurs among the W k-mers of another one."
     s = 2 if both_strands else 1
@@ -290,7 +296,8 @@ def group_split(groups,             # Group id of each sample (cluster, patient,
                )->Split:
     "Seeded split that keeps every group whole: groups fill test, then validation, the rest is training."
     _check_fractions(valid, test)
-    codes, uniq = pd.factorize(pd.Series(list(groups) if not hasattr(groups, 'tolist') else groups.tolist(), dtype=object), sort=True)
+    if isinstance(groups, str): raise ValueError("groups must hold one group id per sample, got a single string: wrap it in a list.")
+    codes, uniq = pd.factorize(pd.Series(groups.tolist() if hasattr(groups, 'tolist') else list(groups), dtype=object), sort=True)
     if (codes < 0).any(): raise ValueError(f"{int((codes < 0).sum())} group ids are missing (NaN/None), the first at position {int(np.argmax(codes < 0))}.")
     N = len(codes)
     if N == 0: raise ValueError("groups is empty: nothing to split.")
@@ -305,7 +312,7 @@ def group_split(groups,             # Group id of each sample (cluster, patient,
         if frac > 0 and counts[p] == 0:
             raise ValueError(f"No group fits in the {name} part ({frac:g} x {N} = {frac * N:.0f} samples): {len(sizes)} groups, the "
                              f"largest holds {sizes.max()} samples. Use a larger fraction, finer groups (a higher identity), or another split.")
-    if (part == 2).sum() == 0 or sizes[part == 2].sum() == 0: raise ValueError("Every group went to test or validation: lower the fractions.")
+    if not (part == 2).any(): raise ValueError("Every group went to test or validation, none is left to train on: lower the fractions.")
     where = part[codes]
     return _split((np.flatnonzero(where == 2), np.flatnonzero(where == 1), np.flatnonzero(where == 0)))
 

@@ -12,25 +12,19 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers, processors
 from .core import atomic_write
-from .seq import base_codes
+from .seq import base_codes, _as_seq_list as _seq_list
 
 # %% auto #0
 __all__ = ['KmerTokenizer', 'kmer_to_nucleotide', 'BPETokenizer', 'tokenizer_from_dict']
 
 # %% ../nbs/02_tokenize.ipynb #ba28e880
-def _as_seq_list(seqs, # One sequence or a list/Series of sequences
-                )->list[str]:
+def _nonempty_seqs(seqs, # One sequence, a list of them, or a dict/Series whose values are sequences
+                  )->list[str]:
     "`seqs` as a non-empty list of non-empty strings, or a `ValueError` naming the bad record."
-    if isinstance(seqs, str): seqs = [seqs]
-    elif isinstance(seqs, (bytes, bytearray)) or not hasattr(seqs, '__iter__'):
-        raise ValueError(f"seqs must be a string or a list of strings, got {type(seqs).__name__}.")
-    seqs = list(seqs)
+    seqs, _ = _seq_list(seqs)
     if not seqs: raise ValueError("seqs is empty: give at least one sequence.")
-    for i, s in enumerate(seqs):
-        if not isinstance(s, str):
-            raise ValueError(f"Sequence {i} is a {type(s).__name__} ({s!r:.40}), not a string: pass sequences as str "
-                             "(e.g. df.seq.tolist()) and drop missing values first.")
-        if not s: raise ValueError(f"Sequence {i} is empty: drop empty records before tokenizing.")
+    if not all(seqs):
+        raise ValueError(f"Sequence {[len(s) for s in seqs].index(0)} is empty: drop empty records before tokenizing.")
     return seqs
 
 def _as_id_array(ids,             # Token ids: (N, T) or (T,) tensor, array or nested list
@@ -49,6 +43,36 @@ def _as_id_array(ids,             # Token ids: (N, T) or (T,) tensor, array or n
         raise ValueError(f"Token id {a[r, c]} at row {r}, position {c} is outside the vocabulary [0, {vocab_size}): "
                          "were these ids made by another tokenizer?")
     return a
+
+def _row_length(n:np.ndarray,        # Tokens per sequence, without the two wrapping tokens
+                nt:np.ndarray,       # Sequence lengths in nucleotides (for the error message)
+                max_len:int|None,    # Tokens per row, wrapping tokens included; None: the longest row
+                truncate:bool,       # Cut over-long rows instead of raising
+                wrap:str,            # The wrapping tokens, e.g. '[CLS]/[SEP]'
+                unit:str,            # What a token is, e.g. '3-mers'
+               )->tuple[int, np.ndarray]: # Row length T, and the tokens each row keeps
+    "Row length for `max_len` and the tokens kept per row; a row that does not fit raises unless `truncate`."
+    if max_len is None: return int(n.max()) + 2, n
+    if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 3:
+        raise ValueError(f"max_len must be None or an integer >= 3 ({wrap} and at least one token), got {max_len!r}.")
+    T, over = int(max_len), np.flatnonzero(n + 2 > max_len)
+    if len(over) and not truncate:
+        i = over[0]
+        raise ValueError(f"Sequence {i} ({nt[i]} nt) needs {n[i] + 2} tokens ({n[i]} {unit} and {wrap}), more than max_len={T}: "
+                         f"raise max_len, crop the sequences, or pass truncate=True to keep the first {T - 2} {unit}.")
+    return T, np.minimum(n, T - 2)
+
+def _pack(body:np.ndarray, # The tokens of all rows, concatenated (row i contributes n[i])
+          n:np.ndarray,    # Tokens per row
+          T:int, start:int, end:int, pad:int, # Row length; ids of the start, end and padding tokens
+         )->tuple[torch.Tensor, torch.Tensor]: # ids and attention mask, (N, T) long
+    "Rows `start tokens... end pad...` and their attention mask (1 on everything but padding)."
+    N, col = len(n), np.arange(T)[None]
+    ids = np.full((N, T), pad, np.int64)
+    ids[(col >= 1) & (col <= n[:, None])] = body
+    ids[:, 0] = start
+    ids[np.arange(N), n + 1] = end
+    return torch.from_numpy(ids), torch.from_numpy((col < (n + 2)[:, None]).astype(np.int64))
 
 # %% ../nbs/02_tokenize.ipynb #87b3caec
 _KMER_SPECIAL = ('[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]')
@@ -86,26 +110,14 @@ def encode(self:KmerTokenizer,
            truncate:bool=False,   # Keep the first `max_len-2` k-mers of longer sequences instead of raising
           )->tuple[torch.Tensor, torch.Tensor]: # ids (N, T) and attention mask (N, T), both long
     "Overlapping k-mer ids `[CLS] k-mers... [SEP] [PAD]...` and the attention mask (1 on real tokens)."
-    seqs, k = _as_seq_list(seqs), self.k
-    lens = np.fromiter(map(len, seqs), np.int64, len(seqs))
+    seqs, k = _nonempty_seqs(seqs), self.k
+    codes, lens = base_codes(seqs, self.alphabet, invalid='ignore')  # rank in the alphabet; 4 for N and anything else -> [UNK]
     short = np.flatnonzero(lens < k)
     if len(short):
         i = short[0]
         raise ValueError(f"Sequence {i} has length {lens[i]}, shorter than k={k}, so it has no k-mer: drop it or use a smaller k.")
-    n = lens - k + 1                                      # k-mers per sequence
-    if max_len is None: T = int(n.max()) + 2
-    else:
-        if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 3:
-            raise ValueError(f"max_len must be None or an integer >= 3 ([CLS], one k-mer, [SEP]), got {max_len!r}.")
-        T = int(max_len)
-        over = np.flatnonzero(n + 2 > T)
-        if len(over) and not truncate:
-            i = over[0]
-            raise ValueError(f"Sequence {i} ({lens[i]} nt) needs {n[i] + 2} tokens with k={k} and [CLS]/[SEP], more than "
-                             f"max_len={T}: raise max_len, crop the sequences, or pass truncate=True to keep the first {T - 2} k-mers.")
-        n = np.minimum(n, T - 2)
+    T, n = _row_length(lens - k + 1, lens, max_len, truncate, '[CLS]/[SEP]', f'{k}-mers')
     N, Lmax = len(seqs), int(lens.max())
-    codes, _ = base_codes(seqs, self.alphabet, invalid='ignore')  # rank in the alphabet; 4 for N and anything else -> [UNK]
     grid = np.full((N, Lmax), 4, np.uint8)
     grid[np.arange(Lmax)[None] < lens[:, None]] = codes
     m = min(Lmax - k + 1, T - 2)                          # k-mer columns needed
@@ -114,12 +126,7 @@ def encode(self:KmerTokenizer,
         c = grid[:, j:j + m]
         idx = idx * 4 + (c & 3); bad |= c == 4
     kmer = np.where(bad, self.unk_id, idx + 5)
-    ids = np.full((N, T), self.pad_id, np.int64)
-    ids[:, 1:m + 1] = np.where(np.arange(m)[None] < n[:, None], kmer, self.pad_id)
-    ids[:, 0] = self.cls_id
-    ids[np.arange(N), n + 1] = self.sep_id
-    mask = (np.arange(T)[None] < (n + 2)[:, None]).astype(np.int64)
-    return torch.from_numpy(ids), torch.from_numpy(mask)
+    return _pack(kmer[np.arange(m)[None] < n[:, None]], n, T, self.cls_id, self.sep_id, self.pad_id)
 
 # %% ../nbs/02_tokenize.ipynb #a7a3fba6
 @patch
@@ -156,7 +163,7 @@ def from_dict(cls:KmerTokenizer,
     "Rebuild the tokenizer saved by `to_dict`."
     if not isinstance(d, dict) or d.get('type') != 'kmer':
         raise ValueError(f"Not a k-mer tokenizer description (expected a dict with type 'kmer'): {d!r:.80}")
-    return cls(d['k'], d.get('alphabet', 'ACGT'))
+    return cls(d.get('k'), d.get('alphabet', 'ACGT'))
 
 # %% ../nbs/02_tokenize.ipynb #6527b68a
 def kmer_to_nucleotide(scores,                  # Per-k-mer scores (N, n) or (n,); with `mask`: per-token scores (N, T)
@@ -238,7 +245,7 @@ def train(cls:BPETokenizer,
           show_progress:bool=False,         # Show the `tokenizers` progress bar
          )->BPETokenizer:
     "Learn a byte-level BPE vocabulary from `seqs`."
-    seqs, special_tokens = _as_seq_list(seqs), _check_special(special_tokens)
+    seqs, special_tokens = _nonempty_seqs(seqs), _check_special(special_tokens)
     least = 256 + len(special_tokens) + 1
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or vocab_size < least:
         raise ValueError(f"vocab_size must be an integer >= {least} (256 byte tokens, {len(special_tokens)} special "
@@ -258,17 +265,6 @@ def train(cls:BPETokenizer,
     return cls(tok, special_tokens)
 
 # %% ../nbs/02_tokenize.ipynb #4bf4ea19
-def _pack(rows:list[list[int]], T:int, bos:int, eos:int, pad:int)->tuple[torch.Tensor, torch.Tensor]:
-    "Ragged token lists (already cut to `T-2`) as `<s> row </s> <pad>...` ids and mask, shape (N, T)."
-    n = np.fromiter(map(len, rows), np.int64, len(rows))
-    ids = np.full((len(rows), T), pad, np.int64)
-    body = np.arange(T)[None]
-    ids[(body >= 1) & (body <= n[:, None])] = np.fromiter(itertools.chain.from_iterable(rows), np.int64, int(n.sum()))
-    ids[:, 0] = bos
-    ids[np.arange(len(rows)), n + 1] = eos
-    mask = (body < (n + 2)[:, None]).astype(np.int64)
-    return torch.from_numpy(ids), torch.from_numpy(mask)
-
 @patch
 def encode(self:BPETokenizer,
            seqs:str|list[str],    # One sequence or a list of sequences
@@ -276,21 +272,12 @@ def encode(self:BPETokenizer,
            truncate:bool=False,   # Keep the first `max_len-2` tokens of longer sequences instead of raising
           )->tuple[torch.Tensor, torch.Tensor]: # ids (N, T) and attention mask (N, T), both long
     "BPE ids `<s> tokens... </s> <pad>...` and the attention mask (1 on real tokens)."
-    seqs = _as_seq_list(seqs)
+    seqs = _nonempty_seqs(seqs)
     rows = [e.ids for e in self.tokenizer.encode_batch(seqs, add_special_tokens=False)]
     n = np.fromiter(map(len, rows), np.int64, len(rows))
-    if max_len is None: T = int(n.max()) + 2
-    else:
-        if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 3:
-            raise ValueError(f"max_len must be None or an integer >= 3 (<s>, one token, </s>), got {max_len!r}.")
-        T = int(max_len)
-        over = np.flatnonzero(n + 2 > T)
-        if len(over) and not truncate:
-            i = over[0]
-            raise ValueError(f"Sequence {i} ({len(seqs[i])} nt) needs {n[i] + 2} tokens with <s>/</s>, more than max_len={T}: "
-                             f"raise max_len, crop the sequences, or pass truncate=True to keep the first {T - 2} tokens.")
-        rows = [r[:T - 2] for r in rows]
-    return _pack(rows, T, self.bos_id, self.eos_id, self.pad_id)
+    T, n = _row_length(n, np.fromiter(map(len, seqs), np.int64, len(seqs)), max_len, truncate, '<s>/</s>', 'BPE tokens')
+    body = np.fromiter(itertools.chain.from_iterable(r[:c] for r, c in zip(rows, n.tolist())), np.int64, int(n.sum()))
+    return _pack(body, n, T, self.bos_id, self.eos_id, self.pad_id)
 
 @patch
 def decode(self:BPETokenizer,
@@ -343,7 +330,7 @@ def load(cls:BPETokenizer,
     if (path/_CONFIG_FILE).is_file():
         cfg = json.loads((path/_CONFIG_FILE).read_text())
         if cfg.get('type') != 'bpe': raise ValueError(f"{path/_CONFIG_FILE} describes a {cfg.get('type')!r} tokenizer, not 'bpe'.")
-        special = tuple(cfg['special_tokens'])
+        special = tuple(cfg.get('special_tokens', _BPE_SPECIAL))
     return cls(Tokenizer.from_file(str(path/_BPE_FILE)), special)
 
 # %% ../nbs/02_tokenize.ipynb #30c3a126

