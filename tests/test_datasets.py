@@ -53,9 +53,10 @@ def test_cached_file_uses_no_network(cache, fake):
     assert calls == ['toy', 'toy']
 
 
-def test_cached_file_is_world_readable(cache, fake):
+def test_cached_file_gets_ordinary_permissions(cache, fake):
     mode = stat.S_IMODE(gd.fetch('toy').stat().st_mode)
-    assert mode == 0o644
+    umask = os.umask(0); os.umask(umask)
+    assert mode == 0o666 & ~umask, 'cached files get the permissions of any new file (atomic_write), not mkstemp\'s 0600'
 
 
 def test_corrupted_cache_is_refetched(cache, fake):
