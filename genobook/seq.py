@@ -47,7 +47,8 @@ def read_fasta(path:str|Path,         # FASTA file, plain or gzipped
                     first_line[name] = i; cur = []; names.append(name); chunks.append(cur)
                 else:
                     if cur is None: raise ValueError(f"{source}, line {i}: sequence line before any '>' header: is this a FASTA file?")
-                    cur.append(line)
+                    if '>' in line: raise ValueError(f"{source}, line {i}: '>' inside a sequence line: every header must start its own line.")
+                    cur.append(''.join(line.split()))   # spaces inside sequence lines (e.g. blocks of 10) are not bases
     except (gzip.BadGzipFile, EOFError, UnicodeDecodeError) as e:
         raise ValueError(f"{source} could not be read as (gzipped) text: {e}. Is it a FASTA file?") from e
     if not names: raise ValueError(f"{source} holds no FASTA record (no line starts with '>'): check that it is a non-empty FASTA file.")
