@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['default_device', 'set_seed', 'atomic_write', 'eval_on', 'predict']
+__all__ = ['default_device', 'set_seed', 'atomic_write', 'eval_on', 'predict', 'is_int', 'check_int', 'check_ints', 'check_float',
+           'check_prob', 'check_choice']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -123,3 +124,53 @@ def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
             else: raise ValueError(f"The model returned a {type(y).__name__}: predict needs a tensor or a tuple of tensors "
                                    "(wrap the model to pick the output you want).")
     return torch.cat(outs) if torch.is_tensor(outs[0]) else tuple(torch.cat(o) for o in zip(*outs))
+
+# %% ../nbs/00_core.ipynb #49dbe4c7
+def is_int(v)->bool:
+    "True for Python and NumPy integers, False for booleans."
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+def check_int(name:str,     # Argument name, used in the message
+              v,            # Value to check
+              lo:int=1,     # Smallest allowed value
+              hint:str='',  # Appended to the message: what to do instead
+             )->int:        # `v` as a Python int
+    "Raise a `ValueError` unless `v` is an integer >= `lo`."
+    if not is_int(v) or v < lo: raise ValueError(f"{name}={v!r} must be an integer >= {lo}{hint}")
+    return int(v)
+
+def check_ints(name:str,            # Argument name, used in the message
+               v,                   # Sequence to check
+               lo:int=1,            # Smallest allowed value
+               empty_ok:bool=True,  # Whether an empty sequence is allowed
+              )->list[int]:         # `v` as a list of Python ints
+    "Raise a `ValueError` unless `v` is a list or tuple of integers >= `lo`."
+    if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple)) or not all(is_int(e) and e >= lo for e in v):
+        raise ValueError(f"{name}={v!r} must be a list of integers >= {lo}.")
+    if not v and not empty_ok: raise ValueError(f"{name} is an empty list: give at least one value.")
+    return [int(e) for e in v]
+
+def check_float(name:str,          # Argument name, used in the message
+                v,                 # Value to check
+                lo:float=0.,       # Lower bound
+                hi:float|None=None,# Upper bound (excluded); None: no upper bound
+                lo_open:bool=True, # Exclude `lo` itself
+                what:str='a number', # How to call the expected value in the message
+               )->float:           # `v` as a Python float
+    "Raise a `ValueError` unless `v` is a real number above `lo` (or at it, when `lo_open=False`) and below `hi`."
+    ok = (not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v)
+          and (v > lo if lo_open else v >= lo) and (hi is None or v < hi))
+    if not ok:
+        raise ValueError(f"{name}={v!r} must be {what} {'>' if lo_open else '>='} {lo}{'' if hi is None else f' and < {hi}'}")
+    return float(v)
+
+def check_prob(name:str, v)->float:
+    "Raise a `ValueError` unless `v` is a probability in [0, 1), as dropout rates are."
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not 0 <= v < 1:
+        raise ValueError(f"{name}={v!r} must be a probability in [0, 1)")
+    return float(v)
+
+def check_choice(name:str, v, choices)->str:
+    "Raise a `ValueError`, listing the valid choices, unless `v` is one of `choices`."
+    if not isinstance(v, str) or v not in choices: raise ValueError(f"{name}={v!r} is unknown: choose one of {list(choices)}.")
+    return v

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .encoder import Encoder, EncoderConfig, EncoderOutput, _ACTIVATIONS, _check_int, _check_prob
+from ..core import check_int, check_prob, check_float
+from .encoder import Encoder, EncoderConfig, EncoderOutput, activation_fn
 from ..tokenize import KmerTokenizer, BPETokenizer
 
 # %% auto #0
@@ -20,10 +21,6 @@ __all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'mean_pool', 
            'bert_config_from_hf', 'hf_kmer_tokenizer', 'read_hf_weights', 'hf_bert_key', 'load_hf_bert']
 
 # %% ../../nbs/12_models.bert.ipynb #21c0e520
-def _check_float(name, v, lo=0., hi=None, lo_open=True):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (v <= lo if lo_open else v < lo) or (hi is not None and v >= hi):
-        raise ValueError(f"{name}={v!r} must be a number {'>' if lo_open else '>='} {lo}{'' if hi is None else f' and < {hi}'}")
-
 @dataclass
 class BertConfig:
     "Sizes and options of the BERT-family models: `BertBody`, `KmerBert`, `RobertaMeanPool`, `BertForMLM`."
@@ -50,15 +47,15 @@ class BertConfig:
     init_std:float=0.02          # Standard deviation of BERT's normal initialisation
 
     def __post_init__(self):
-        for n in ('vocab_size', 'max_len', 'type_vocab_size', 'n_classes', 'n_tasks'): _check_int(n, getattr(self, n))
+        for n in ('vocab_size', 'max_len', 'type_vocab_size', 'n_classes', 'n_tasks'): check_int(n, getattr(self, n))
         for n in ('pad_id', 'start_id', 'end_id', 'mask_id'):
-            _check_int(n, getattr(self, n), 0)
+            check_int(n, getattr(self, n), 0)
             if getattr(self, n) >= self.vocab_size:
                 raise ValueError(f"{n}={getattr(self, n)} is not a token of a vocabulary of {self.vocab_size}: build the config "
                                  "with BertConfig.from_tokenizer(tokenizer) so the special ids come from the tokenizer")
-        if self.head_dropout is not None: _check_prob('head_dropout', self.head_dropout)
-        if self.head_hidden is not None: _check_int('head_hidden', self.head_hidden)
-        _check_float('init_std', self.init_std)
+        if self.head_dropout is not None: check_prob('head_dropout', self.head_dropout)
+        if self.head_hidden is not None: check_int('head_hidden', self.head_hidden)
+        check_float('init_std', self.init_std)
         if not isinstance(self.tie_embeddings, bool): raise ValueError(f"tie_embeddings={self.tie_embeddings!r} must be True or False")
         self.encoder_config()   # validates width, heads, layers, dropouts, activation and eps
 
@@ -263,7 +260,7 @@ def mask_tokens(ids:torch.Tensor,             # Token ids (N, T)
         raise ValueError(f"ids must be a 2-D integer tensor (N, T), got {type(ids).__name__}{tuple(ids.shape) if torch.is_tensor(ids) else ''}")
     if not torch.is_tensor(mask) or mask.shape != ids.shape:
         raise ValueError(f"mask must be a tensor shaped like ids {tuple(ids.shape)}: pass the pair returned by one encode call")
-    _check_int('vocab_size', vocab_size); _check_int('span', span)
+    check_int('vocab_size', vocab_size); check_int('span', span)
     special = sorted({int(s) for s in special_ids})
     if isinstance(mask_id, bool) or not isinstance(mask_id, (int, np.integer)) or not 0 <= mask_id < vocab_size:
         raise ValueError(f"mask_id={mask_id!r} must be a token id in [0, {vocab_size})")
@@ -301,7 +298,7 @@ class BertForMLM(_BertModel):
         self.transform = nn.Linear(c.d_model, c.d_model)
         self.norm = nn.LayerNorm(c.d_model, eps=c.eps)
         self.decoder = nn.Linear(c.d_model, c.vocab_size)
-        self.act = _ACTIVATIONS[c.activation]
+        self.act = activation_fn(c.activation)
         self._init_head()
         if c.tie_embeddings: self.decoder.weight = self.bert.embeddings.word.weight
 

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from torch import nn
+from ..core import is_int, check_int, check_ints, check_prob, check_choice
 from .encoder import Encoder, EncoderConfig, sinusoidal_positions
 
 # %% auto #0
@@ -26,24 +27,11 @@ def make_activation(name:str, # One of 'gelu', 'relu', 'softplus', 'elu', 'silu'
     if name not in _ACTIVATIONS: raise ValueError(f"activation={name!r} is unknown: choose one of {sorted(_ACTIVATIONS)}.")
     return _ACTIVATIONS[name]()
 
-def _is_int(v)->bool: return isinstance(v, int) and not isinstance(v, bool)
-
-def _check_int(name:str, v, lo:int=1, odd:bool=False):
-    if not _is_int(v) or v < lo: raise ValueError(f"{name}={v!r} must be an integer >= {lo}.")
-    if odd and v % 2 == 0:
+def _check_odd(name:str, v):
+    check_int(name, v)
+    if v % 2 == 0:
         raise ValueError(f"{name}={v} must be odd, so that 'same' padding is symmetric and output position i is centred on "
                          f"input position i: use {v - 1} or {v + 1}.")
-
-def _check_ints(name:str, v, lo:int=1, empty_ok:bool=True)->list[int]:
-    "`v` as a list of integers >= `lo`."
-    if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not all(_is_int(e) and e >= lo for e in v):
-        raise ValueError(f"{name}={v!r} must be a list of integers >= {lo}.")
-    if not v and not empty_ok: raise ValueError(f"{name} is an empty list: give at least one value.")
-    return list(v)
-
-def _check_prob(name:str, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise ValueError(f"{name}={v!r} must be a dropout probability in [0, 1).")
 
 def _plain(v):
     "NumPy scalars as Python numbers and tuples as lists, so a config holds JSON types only."
@@ -51,9 +39,6 @@ def _plain(v):
     if isinstance(v, np.floating): return float(v)
     if isinstance(v, (tuple, list, np.ndarray)): return [_plain(e) for e in v]
     return v
-
-def _check_choice(name:str, v, choices):
-    if not isinstance(v, str) or v not in choices: raise ValueError(f"{name}={v!r} is unknown: choose one of {list(choices)}.")
 
 # %% ../../nbs/14_models.cnn.ipynb #c90e11cb
 @dataclass
@@ -84,39 +69,39 @@ class CNNConfig:
 
     def __post_init__(self):
         for f in fields(self): setattr(self, f.name, _plain(getattr(self, f.name)))
-        _check_int('n_inputs', self.n_inputs)
-        if _is_int(self.length): _check_int('length', self.length)
+        check_int('n_inputs', self.n_inputs)
+        if is_int(self.length): check_int('length', self.length)
         else:
-            self.length = _check_ints('length', self.length, empty_ok=False)
+            self.length = check_ints('length', self.length, empty_ok=False)
             if len(self.length) != self.n_inputs:
                 raise ValueError(f"length has {len(self.length)} entries but n_inputs={self.n_inputs}: give one length per "
                                  "input, or a single int shared by all.")
-        if _is_int(self.n_tasks): _check_int('n_tasks', self.n_tasks)
+        if is_int(self.n_tasks): check_int('n_tasks', self.n_tasks)
         elif isinstance(self.n_tasks, Sequence) and not isinstance(self.n_tasks, str) and len(self.n_tasks) == 0:
             raise ValueError("n_tasks=[] gives the model no head: give an int, or a list with one task count per modality.")
-        else: self.n_tasks = _check_ints('n_tasks', self.n_tasks)
-        _check_int('n_kernels', self.n_kernels); _check_int('kernel_size', self.kernel_size, odd=True)
-        _check_choice('rc', self.rc, _RC); _check_choice('activation', self.activation, _ACTIVATIONS)
-        _check_choice('pool_type', self.pool_type, _POOLS); _check_int('pool_size', self.pool_size)
+        else: self.n_tasks = check_ints('n_tasks', self.n_tasks)
+        check_int('n_kernels', self.n_kernels); _check_odd('kernel_size', self.kernel_size)
+        check_choice('rc', self.rc, _RC); check_choice('activation', self.activation, _ACTIVATIONS)
+        check_choice('pool_type', self.pool_type, _POOLS); check_int('pool_size', self.pool_size)
         if self.pool_size > min(self.lengths):
             raise ValueError(f"pool_size={self.pool_size} leaves no position of an input of length {min(self.lengths)}: "
                              f"the largest pool that works is {min(self.lengths)} (or lower pool_size, or use reduce='max').")
-        self.dilations = _check_ints('dilations', self.dilations)
-        if self.tower_channels is not None: _check_int('tower_channels', self.tower_channels)
-        _check_int('tower_kernel_size', self.tower_kernel_size, odd=True)
+        self.dilations = check_ints('dilations', self.dilations)
+        if self.tower_channels is not None: check_int('tower_channels', self.tower_channels)
+        _check_odd('tower_kernel_size', self.tower_kernel_size)
         for n in ('batch_norm', 'positions'):
             if not isinstance(getattr(self, n), bool): raise ValueError(f"{n}={getattr(self, n)!r} must be True or False.")
-        for n in ('conv_dropout', 'encoder_dropout', 'dropout'): _check_prob(n, getattr(self, n))
-        _check_int('n_encoder_layers', self.n_encoder_layers, lo=0)
+        for n in ('conv_dropout', 'encoder_dropout', 'dropout'): check_prob(n, getattr(self, n))
+        check_int('n_encoder_layers', self.n_encoder_layers, lo=0)
         if self.n_encoder_layers:
-            _check_int('encoder_heads', self.encoder_heads)
+            check_int('encoder_heads', self.encoder_heads)
             if self.width % self.encoder_heads:
                 ok = [h for h in range(1, min(self.width, 32) + 1) if self.width % h == 0]
                 raise ValueError(f"encoder_heads={self.encoder_heads} does not divide the tower width {self.width} "
                                  f"(tower_channels, or n_kernels when that is None): choose encoder_heads among {ok}.")
-            if self.encoder_ff is not None: _check_int('encoder_ff', self.encoder_ff)
-        _check_choice('reduce', self.reduce, _REDUCE)
-        self.fc = _check_ints('fc', self.fc)
+            if self.encoder_ff is not None: check_int('encoder_ff', self.encoder_ff)
+        check_choice('reduce', self.reduce, _REDUCE)
+        self.fc = check_ints('fc', self.fc)
 
     @property
     def lengths(self)->list[int]:
@@ -171,7 +156,7 @@ class DilatedResidualBlock(nn.Module):
                  dropout:float=0.0,      # Dropout before the skip connection is added
                 ):
         super().__init__()
-        _check_int('channels', channels); _check_int('kernel_size', kernel_size, odd=True); _check_int('dilation', dilation)
+        check_int('channels', channels); _check_odd('kernel_size', kernel_size); check_int('dilation', dilation)
         self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation, padding=dilation * (kernel_size - 1) // 2)
         self.act = make_activation(activation)
         self.norm = nn.BatchNorm1d(channels) if batch_norm else nn.Identity()
@@ -211,7 +196,7 @@ def _local_window(m:nn.Module)->tuple[int, int, int, int]|None:
     "(kernel, dilation, stride, left padding) of a local layer; (1, 1, 1, 0) for a point-wise one; None for a global one."
     if isinstance(m, DilatedResidualBlock): m = m.conv
     if isinstance(m, nn.Conv1d):
-        if not isinstance(m.padding, tuple) or not _is_int(m.padding[0]):
+        if not isinstance(m.padding, tuple) or not is_int(m.padding[0]):
             raise ValueError(f"{m} has padding={m.padding!r}: give the padding as an integer so the window is known.")
         return m.kernel_size[0], m.dilation[0], m.stride[0], m.padding[0]
     if isinstance(m, (nn.MaxPool1d, nn.AvgPool1d)):
@@ -265,7 +250,7 @@ class CNNTrunk(nn.Sequential):
     def receptive_window(self, i:int, # Output position, 0 <= i < out_length
                         )->tuple[int, int]: # [start, end) in input bases, cut to the sequence
         "The input bases that output position `i` depends on."
-        if not _is_int(i) or not 0 <= i < self.out_length:
+        if not is_int(i) or not 0 <= i < self.out_length:
             raise ValueError(f"i={i!r} must be an output position in 0..{self.out_length - 1}.")
         w = self._walk()
         if w is None: return 0, self.length

@@ -6,24 +6,19 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass, asdict
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
+from ..core import check_int, check_prob, check_choice
 
 # %% auto #0
-__all__ = ['EncoderConfig', 'MultiHeadAttention', 'EncoderLayer', 'EncoderOutput', 'Encoder', 'sinusoidal_positions']
+__all__ = ['EncoderConfig', 'activation_fn', 'MultiHeadAttention', 'EncoderLayer', 'EncoderOutput', 'Encoder',
+           'sinusoidal_positions']
 
 # %% ../../nbs/10_models.encoder.ipynb #3f585dfe
 _ACTIVATIONS = {'gelu': F.gelu, 'gelu_tanh': lambda x: F.gelu(x, approximate='tanh'), 'relu': F.relu}
 
-def _check_int(name, v, lo=1):
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise ValueError(f"{name}={v!r} must be an integer >= {lo}")
-
-def _check_prob(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise ValueError(f"{name}={v!r} must be a probability in [0, 1)")
 
 @dataclass
 class EncoderConfig:
@@ -40,10 +35,9 @@ class EncoderConfig:
     head_dim:int|None=None  # Width of each head; None: d_model // n_heads
 
     def __post_init__(self):
-        for n in ('d_model', 'n_heads', 'n_layers', 'd_ff'): _check_int(n, getattr(self, n))
-        _check_prob('dropout', self.dropout); _check_prob('attn_dropout', self.attn_dropout)
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation={self.activation!r} is unknown: choose one of {sorted(_ACTIVATIONS)}")
+        for n in ('d_model', 'n_heads', 'n_layers', 'd_ff'): check_int(n, getattr(self, n))
+        check_prob('dropout', self.dropout); check_prob('attn_dropout', self.attn_dropout)
+        check_choice('activation', self.activation, _ACTIVATIONS)
         if not isinstance(self.eps, (int, float)) or isinstance(self.eps, bool) or self.eps <= 0:
             raise ValueError(f"eps={self.eps!r} must be a positive number")
         if self.head_dim is None:
@@ -51,12 +45,18 @@ class EncoderConfig:
                 ok = [h for h in range(1, self.d_model + 1) if self.d_model % h == 0 and h <= 64]
                 raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}: choose n_heads among "
                                  f"{ok}, or set head_dim explicitly")
-        else: _check_int('head_dim', self.head_dim)
+        else: check_int('head_dim', self.head_dim)
 
     @property
     def dim_head(self)->int:
         "Width of one head."
         return self.head_dim or self.d_model // self.n_heads
+
+# %% ../../nbs/10_models.encoder.ipynb #79f76585
+def activation_fn(name:str, # 'gelu' (erf, as BERT), 'gelu_tanh' or 'relu'
+                 )->Callable[[torch.Tensor], torch.Tensor]:
+    "The encoder's activation function called `name`."
+    return _ACTIVATIONS[check_choice('activation', name, _ACTIVATIONS)]
 
 # %% ../../nbs/10_models.encoder.ipynb #0c88d823
 def _additive_mask(mask:torch.Tensor|None, x:torch.Tensor)->torch.Tensor|None:
@@ -160,7 +160,7 @@ def sinusoidal_positions(length:int,   # Number of positions
                          d_model:int,  # Width of each position vector
                         )->torch.Tensor: # (length, d_model) float32
     "Fixed sin/cos position encodings, interleaved as in Vaswani et al."
-    _check_int('length', length); _check_int('d_model', d_model)
+    check_int('length', length); check_int('d_model', d_model)
     pos = torch.arange(length, dtype=torch.float64)[:, None]
     freq = torch.exp(-math.log(10000.0) * torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
     pe = torch.zeros(length, d_model, dtype=torch.float64)

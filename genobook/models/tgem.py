@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 from fastcore.basics import patch
+from ..core import check_int
 
 # %% auto #0
 __all__ = ['TGEMConfig', 'UnbiasedLayerNorm', 'GeneAttention', 'TGEM']
@@ -17,9 +18,6 @@ __all__ = ['TGEMConfig', 'UnbiasedLayerNorm', 'GeneAttention', 'TGEM']
 # %% ../../nbs/11_models.tgem.ipynb #8240757a
 _ACTIVATIONS = {'none': nn.Identity, 'relu': nn.ReLU, 'leakyrelu': lambda: nn.LeakyReLU(0.1), 'gelu': nn.GELU}
 
-def _check_int(name, v, lo, why=''):
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise ValueError(f"{name}={v!r} must be an integer >= {lo}{why}")
 
 @dataclass
 class TGEMConfig:
@@ -35,11 +33,11 @@ class TGEMConfig:
     eps:float=1e-6            # Added to the standard deviation in the LayerNorm
 
     def __post_init__(self):
-        _check_int('n_genes', self.n_genes, 2, ": T-GEM needs at least 2 genes (one token per gene, and its LayerNorm takes "
+        check_int('n_genes', self.n_genes, 2, ": T-GEM needs at least 2 genes (one token per gene, and its LayerNorm takes "
                    "an unbiased standard deviation over them): check the columns of the expression matrix")
-        _check_int('n_classes', self.n_classes, 2, ": a classifier needs at least 2 classes: check the label column")
-        _check_int('n_heads', self.n_heads, 1, ": give at least one attention head (the seed used 5)")
-        _check_int('n_layers', self.n_layers, 1, ": give at least one attention layer (the seed used 3)")
+        check_int('n_classes', self.n_classes, 2, ": a classifier needs at least 2 classes: check the label column")
+        check_int('n_heads', self.n_heads, 1, ": give at least one attention head (the seed used 5)")
+        check_int('n_layers', self.n_layers, 1, ": give at least one attention layer (the seed used 3)")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout={self.dropout!r} must be a probability in [0, 1) (the seed used 0.3)")
         if self.activation not in _ACTIVATIONS:
