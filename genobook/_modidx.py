@@ -115,7 +115,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'genobook.datasets.list_datasets': ('datasets.html#list_datasets', 'genobook/datasets.py'),
                                    'genobook.datasets.load_dataset': ('datasets.html#load_dataset', 'genobook/datasets.py'),
                                    'genobook.datasets.sha256_file': ('datasets.html#sha256_file', 'genobook/datasets.py')},
-            'genobook.embed': { 'genobook.embed.Embeddings': ('embed.html#embeddings', 'genobook/embed.py'),
+            'genobook.embed': { 'genobook.embed.SampleEmbeddings': ('embed.html#sampleembeddings', 'genobook/embed.py'),
                                 'genobook.embed._as_matrix': ('embed.html#_as_matrix', 'genobook/embed.py'),
                                 'genobook.embed._attention_layers': ('embed.html#_attention_layers', 'genobook/embed.py'),
                                 'genobook.embed._column': ('embed.html#_column', 'genobook/embed.py'),

@@ -18,10 +18,10 @@ from .models.tgem import TGEM
 from .attention import capture_attention, token_mask
 
 # %% auto #0
-__all__ = ['Embeddings', 'embeddings', 'standardise', 'umap_coords', 'embedding_views', 'umap_table', 'plot_umap']
+__all__ = ['SampleEmbeddings', 'embeddings', 'standardise', 'umap_coords', 'embedding_views', 'umap_table', 'plot_umap']
 
 # %% ../nbs/43_embed.ipynb #996bb986
-class Embeddings(NamedTuple):
+class SampleEmbeddings(NamedTuple):
     "What `embeddings` returns: CPU tensors, first dimension the samples."
     heads:torch.Tensor        # (N, H, d_head) each head's output at the summary token, before the output projection (T-GEM: (N, H, G))
     attention:torch.Tensor    # (N, H, L) each head's attention row from the summary token (T-GEM: mean row over query genes)
@@ -95,7 +95,7 @@ def embeddings(model:nn.Module,        # A genobook transformer (see above)
                batch_size:int=64,      # Samples per forward pass
                device=None,            # None: CUDA when available, else CPU
                verbose:bool=False,     # Show a progress bar
-              )->Embeddings:
+              )->SampleEmbeddings:
     "Per-head summary-token outputs and attention rows, summary and mean-pooled final states, and outputs, for every sample."
     layers, tgem = _attention_layers(model)
     n = len(layers)
@@ -130,7 +130,7 @@ def embeddings(model:nn.Module,        # A genobook transformer (see above)
             y = store.get('output')
             outs.append(y.detach().cpu() if torch.is_tensor(y) else None); masks.append(m)
     cat = lambda xs: None if any(x is None for x in xs) else torch.cat(xs)
-    return Embeddings(*(cat(list(c)) for c in zip(*parts)), cat(outs), torch.cat(masks))
+    return SampleEmbeddings(*(cat(list(c)) for c in zip(*parts)), cat(outs), torch.cat(masks))
 
 # %% ../nbs/43_embed.ipynb #5d295d3b
 def _as_matrix(X, name:str='X')->np.ndarray:
@@ -199,13 +199,13 @@ def _exact_knn(A:np.ndarray, k:int, metric:str)->tuple:
 # %% ../nbs/43_embed.ipynb #56098284
 _SOURCES = ('attention', 'heads', 'pooled', 'token')
 
-def embedding_views(emb:Embeddings,            # From `embeddings`
+def embedding_views(emb:SampleEmbeddings,            # From `embeddings`
                     source:str='attention',    # 'attention' (rows, GX-BERT), 'heads' (outputs), 'pooled' or 'token'
                     heads:Sequence[int]|None=None, # Heads to keep; None: all
                     concat:bool=True,          # Also the view of all kept heads side by side
                    )->dict[str, torch.Tensor]: # {'head 0': (N, F), ..., 'all heads': (N, H*F)} or {source: (N, D)}
     "Named (N, features) matrices from `emb`: one per head and all heads together, or the pooled/token states."
-    if not isinstance(emb, Embeddings): raise ValueError(f"emb must be the Embeddings returned by embeddings(), got {type(emb).__name__}.")
+    if not isinstance(emb, SampleEmbeddings): raise ValueError(f"emb must be the SampleEmbeddings returned by embeddings(), got {type(emb).__name__}.")
     if source not in _SOURCES: raise ValueError(f"source={source!r} is unknown: choose one of {list(_SOURCES)}.")
     T = getattr(emb, source)
     if T is None: raise ValueError(f"These embeddings have no {source!r} (a model without a summary token): use source='pooled'.")
