@@ -182,9 +182,12 @@ def _propagate(local, specs, refs, n, seg, c):
         w_out = (w + r - 2) // s + 1
         pos = (lo * s - p)[:, None] + torch.arange((w_out - 1) * s + r, device=seg.device)
         L = refT.shape[1]
-        if s == 1 and pos.min() >= 0 and pos.max() < L:       # the common case, away from the ends: no padding to mask,
-            x = _gather(refT, n, pos)                          # and the segment sits at offset r - 1 of every window
-            x[..., r - 1:r - 1 + w] = seg
+        if pos.min() >= 0 and pos.max() < L:                   # the common case, away from the ends: no padding to mask
+            x = _gather(refT, n, pos)
+            if s == 1: x[..., r - 1:r - 1 + w] = seg           # the segment sits at offset r - 1 of every window
+            else:                                              # (with a stride, at an offset of its own)
+                at = (c - pos[:, 0])[:, None] + torch.arange(w, device=seg.device)
+                x[torch.arange(len(x), device=seg.device)[:, None], :, at] = seg.transpose(1, 2)
         else:
             x = _gather(refT, n, pos).masked_fill(((pos < 0) | (pos >= L))[:, None], float('-inf') if isinstance(m, nn.MaxPool1d) else 0.)
             idx = pos - c[:, None]
@@ -243,22 +246,30 @@ def _first_linear(model:nn.Module, rest:list):
 
 class _LinearTail:
     "The first linear layers' outputs updated by each segment's change alone: z = z0 + W[:, segment] · Δh."
-    def __init__(self, linears, after, feats, ref_out):
+    def __init__(self, linears, after, feats, ref_out, span:int=16):
         C, L = ref_out.shape[1:]
-        self.after, self.ref, self.w = after, ref_out, None
+        self.after, self.ref, self.w, self.span = after, ref_out, None, span
         self.z0 = [lin(feats) for lin in linears]                        # the reference sequences' outputs
         self.W = [lin.weight[:, :C * L].reshape(-1, C, L).permute(2, 1, 0) for lin in linears]   # (L', C, out)
 
     def __call__(self, n, seg, c):
         B, C, w = seg.shape
-        if self.w != w:                                                  # zero-pad by the segment width once, so that
-            self.w, self.refp = w, F.pad(self.ref, (w, w))               # segments overhanging an end need no masking
-            self.Wp = [F.pad(W, (0, 0, 0, 0, w, w)) for W in self.W]
-        z, cs = [z0[n] for z0 in self.z0], c + w
-        for cu in torch.unique(cs).tolist():                             # mutants whose segments start together share W
-            i = (cs == cu).nonzero().squeeze(1)
-            d = (seg[i] - self.refp[n[i], :, cu:cu + w]).transpose(1, 2).reshape(len(i), w * C)
-            for zk, Wp in zip(z, self.Wp): zk[i] += d @ Wp[cu:cu + w].reshape(w * C, -1)
+        k = self.span
+        if self.w != w:                                                  # zero-pad once, so that segments overhanging
+            self.w, self.refp = w, F.pad(self.ref, (w, w)).transpose(1, 2)   # an end need no masking: (N, L'+2w, C)
+            self.Wp = [F.pad(W, (0, 0, 0, 0, w, w + k)) for W in self.W]
+        cs = c + w                                                       # segment starts in padded coordinates
+        at = cs[:, None] + torch.arange(w, device=seg.device)
+        d = seg.transpose(1, 2) - self.refp[n[:, None], at]              # (B, w, C): the change of each segment
+        z = [z0[n] for z0 in self.z0]
+        block = (cs - cs.min()) // k                                     # segments starting within k positions of each
+        for blk in torch.unique(block).tolist():                         # other share one slice of W, k - 1 columns wider
+            i = (block == blk).nonzero().squeeze(1)
+            base = int(cs.min()) + blk * k
+            buf = d.new_zeros(len(i), w + k - 1, C)
+            buf[torch.arange(len(i), device=d.device)[:, None], (cs[i] - base)[:, None] + torch.arange(w, device=d.device)] = d[i]
+            flat = buf.reshape(len(i), -1)
+            for zk, Wp in zip(z, self.Wp): zk[i] += flat @ Wp[base:base + w + k - 1].reshape(flat.shape[1], -1)
         return self.after(z)
 
 def _tail_fn(model:nn.Module, rest:list, args:tuple, ref_out:torch.Tensor):
