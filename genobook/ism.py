@@ -11,38 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .core import default_device, eval_on, is_int, check_int, check_choice
+from .seq import check_one_hot
 from .models.cnn import SeqCNN, CNNTrunk, RCConv1d, DilatedResidualBlock, _ACTIVATIONS
 
 # %% auto #0
-__all__ = ['KINDS', 'check_one_hot', 'model_outputs', 'mutate', 'ism', 'ism_effects', 'tism', 'plot_ism']
+__all__ = ['KINDS', 'model_outputs', 'mutate', 'ism', 'ism_effects', 'tism', 'plot_ism']
 
 # %% ../nbs/31_ism.ipynb #c072bbbd
-def check_one_hot(X:torch.Tensor, # Sequences (N, 4, L)
-                  name:str='X',   # How to call `X` in messages
-                 )->torch.Tensor: # `X` as a floating tensor
-    "Raise a `ValueError` unless `X` is a non-empty (N, 4, L) tensor of one-hot columns (or all-zero `N` columns)."
-    if not torch.is_tensor(X):
-        raise ValueError(f"{name} must be a torch.Tensor of one-hot sequences (N, 4, L), got {type(X).__name__}: use genobook.seq.one_hot.")
-    if X.ndim != 3 or X.shape[1] != 4:
-        hint = (' (channels last? use X.transpose(1, 2))' if X.ndim == 3 and X.shape[2] == 4 else
-                ' (a single sequence? use X[None])' if X.ndim == 2 and X.shape[0] == 4 else '')
-        raise ValueError(f"{name} must be one-hot sequences of shape (N, 4, L), got {tuple(X.shape)}{hint}.")
-    if X.shape[0] == 0 or X.shape[2] == 0: raise ValueError(f"{name} has shape {tuple(X.shape)}: no sequence or no position to mutate.")
-    if X.is_complex(): raise ValueError(f"{name} is complex ({X.dtype}): give a real one-hot tensor.")
-    if not X.is_floating_point(): X = X.float()
-    nan = torch.isnan(X).any(1)
-    if nan.any():
-        n, l = nan.nonzero()[0].tolist()
-        raise ValueError(f"{name} holds NaN ({int(nan.sum())} positions, the first at sequence {n}, position {l}): "
-                         "fix or drop those sequences before mutagenesis.")
-    ok = ((X == 0) | (X == 1)).all(1) & (X.sum(1) <= 1)
-    if not ok.all():
-        n, l = (~ok).nonzero()[0].tolist()
-        raise ValueError(f"{name} is not one-hot: sequence {n}, position {l} holds {X[n, :, l].tolist()} "
-                         f"({int((~ok).sum())} such positions). ISM substitutes whole bases, so each column must be one "
-                         "base (a single 1) or N (all zeros): round soft encodings or encode with genobook.seq.one_hot.")
-    return X
-
 def _window(start, end, L:int)->tuple[int, int]:
     "Check and resolve the mutated window [start, end) of sequences of length `L`."
     end = L if end is None else end

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import atomic_write, eval_on, default_device, check_int, check_choice
+from .seq import check_one_hot
 
 # %% auto #0
 __all__ = ['Motif', 'consensus', 'pfm_to_pwm', 'pwm_to_pfm', 'jaspar_motifs', 'write_meme', 'read_meme', 'first_conv',
@@ -290,18 +291,6 @@ class KernelActivations(NamedTuple):
     forward:torch.Tensor              # (N, K, L') activations on the forward strand
     reverse:torch.Tensor|None = None  # (N, K, L') on the reverse strand, in forward coordinates; None for a one-strand layer
 
-def _check_onehot(X, name:str='X')->torch.Tensor:
-    if not torch.is_tensor(X): raise ValueError(f"{name} must be a torch.Tensor (N, 4, L), got {type(X).__name__}: use genobook.seq.one_hot.")
-    if X.ndim != 3 or X.shape[1] != 4 or len(X) == 0:
-        hint = ' (channels last? use X.transpose(1, 2))' if X.ndim == 3 and X.shape[2] == 4 else ''
-        raise ValueError(f"{name} must be one-hot sequences of shape (N, 4, L) with N > 0, got {tuple(X.shape)}{hint}.")
-    X = X if X.is_floating_point() else X.float()
-    bad = ~torch.isfinite(X)
-    if bad.any():
-        n, _, i = (int(v) for v in bad.nonzero()[0])
-        raise ValueError(f"{name} holds NaN or infinite values (first: sequence {n}, position {i}): encode sequences with genobook.seq.one_hot.")
-    return X
-
 def _post_conv(model:nn.Module)->list[nn.Module]:
     "The point-wise modules between a SeqCNN trunk's convolution and its pooling."
     trunks = getattr(model, 'trunks', None)
@@ -333,7 +322,7 @@ def kernel_activations(model:nn.Module,   # A `SeqCNN` or a model whose first la
                        verbose:bool=False,   # Show a progress bar
                       )->KernelActivations:  # Per-strand activations (N, K, L'), on the CPU
     "First-layer activations of every kernel, each strand apart for a strand-aware layer."
-    conv, X = first_conv(model), _check_onehot(X)
+    conv, X = first_conv(model), check_one_hot(X)
     post = _post_conv(model) if activation else []
     fs, rs = [], []
     with eval_on(model, device), torch.no_grad():
@@ -361,7 +350,7 @@ def kernel_motifs(model:nn.Module,        # A `SeqCNN` or a model whose first la
                   verbose:bool=False,     # Show a progress bar
                  )->list[Motif]:          # One `Motif` per kernel that fires, named 'kernel{k}', nsites = its hits
     "Activation-weighted PWMs of the first-layer kernels: count the windows where each kernel fires."
-    conv, X, fraction = first_conv(model), _check_onehot(X), _check_fraction(fraction)
+    conv, X, fraction = first_conv(model), check_one_hot(X), _check_fraction(fraction)
     K, w, p = conv.out_channels, conv.kernel_size[0], conv.padding[0]
     ks = list(range(K)) if kernels is None else [check_int('kernel', k, lo=0) for k in kernels]
     if any(k >= K for k in ks): raise ValueError(f"kernels must be in 0..{K - 1}, got {max(ks)}.")
@@ -516,7 +505,7 @@ def kernel_importance(model:nn.Module,   # A `SeqCNN` or a model whose first lay
     "Change of each metric when one kernel's activation is replaced by its mean over the data."
     from genobook.core import predict
     check_choice('task', task, ('binary', 'classification', 'regression'))
-    X, layer = _check_onehot(X), _ablation_layer(model)
+    X, layer = check_one_hot(X), _ablation_layer(model)
     yt = (y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y))
     if len(yt) != len(X): raise ValueError(f"y has {len(yt)} rows but X {len(X)} sequences: give one target per sequence.")
     K = first_conv(model).out_channels
@@ -552,7 +541,7 @@ def attribution_seqlets(attributions:torch.Tensor, # (N, 4, L) attributions, e.g
     "Call seqlets on attribution maps with tangermeme, projected on the observed bases."
     from tangermeme.seqlet import recursive_seqlets, tfmodisco_seqlets
     check_choice('method', method, ('recursive', 'tfmodisco'))
-    X = _check_onehot(X)
+    X = check_one_hot(X)
     if not torch.is_tensor(attributions) or attributions.shape != X.shape:
         raise ValueError(f"attributions must be a tensor shaped like X {tuple(X.shape)}, got "
                          f"{tuple(attributions.shape) if torch.is_tensor(attributions) else type(attributions).__name__}.")
@@ -579,7 +568,7 @@ def seqlet_motifs(seqlets:pd.DataFrame,    # From `attribution_seqlets`: example
     "Cluster seqlets by Tomtom similarity and count each aligned cluster into a PWM."
     from memelite import tomtom
     from scipy.cluster.hierarchy import linkage, fcluster
-    X = _check_onehot(X)
+    X = check_one_hot(X)
     if not isinstance(seqlets, pd.DataFrame) or not {'example_idx', 'start', 'end'} <= set(seqlets.columns):
         raise ValueError("seqlets must be a DataFrame with columns example_idx, start, end (from attribution_seqlets).")
     if not (isinstance(p_threshold, (int, float)) and 0 < p_threshold <= 1): raise ValueError(f"p_threshold={p_threshold!r} must be in (0, 1].")

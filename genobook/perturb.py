@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import matplotlib.pyplot as plt
 from .core import default_device, eval_on, predict, check_int, check_ints, is_int
-from .seq import base_codes, one_hot
+from .seq import base_codes, one_hot, check_one_hot
 from .motifs import Motif, consensus
 
 # %% auto #0
@@ -318,17 +318,6 @@ class MotifEffect(NamedTuple):
     effect: torch.Tensor  # (M, T) after - before
     mean: torch.Tensor    # (T,) the mean effect per output
 
-def _check_onehot(X, name:str)->torch.Tensor:
-    if not torch.is_tensor(X) or X.ndim != 3 or X.shape[1] != 4 or len(X) == 0:
-        raise ValueError(f"{name} must be a list of sequences or a one-hot tensor (N, 4, L), got "
-                         f"{tuple(X.shape) if torch.is_tensor(X) else type(X).__name__}.")
-    X = X.float()
-    if not torch.isfinite(X).all(): raise ValueError(f"{name} has NaN or infinite values: give one-hot sequences.")
-    if not (((X == 0) | (X == 1)).all() and (X.sum(1) <= 1).all()):
-        raise ValueError(f"{name} is not one-hot (entries other than 0/1, or several 1s at a position): "
-                         "use genobook.seq.one_hot on the sequences.")
-    return X
-
 def motif_effect(model:nn.Module,  # Model on one-hot sequences: (N, 4, L) -> outputs
                  motif:str|Motif,   # Consensus string (A/C/G/T) or a `Motif` (its consensus is inserted)
                  background:Sequence[str]|torch.Tensor, # Real sequences: strings or one-hot (N, 4, L)
@@ -349,7 +338,7 @@ def motif_effect(model:nn.Module,  # Model on one-hot sequences: (N, 4, L) -> ou
                              "(for a Motif, consensus() gives the most probable letters).")
     motif = motif.upper()
     X = one_hot(_check_seqs(list(background) if not torch.is_tensor(background) else background, 'background')) \
-        if not torch.is_tensor(background) else _check_onehot(background, 'background')
+        if not torch.is_tensor(background) else check_one_hot(background, 'background')
     L, w = X.shape[-1], len(motif)
     if w > L: raise ValueError(f"The motif ({w} nt) is longer than the background sequences ({L} nt): use longer backgrounds.")
     if position is None: position = (L - w) // 2

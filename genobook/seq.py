@@ -13,8 +13,8 @@ import torch
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['read_fasta', 'write_fasta', 'one_hot', 'base_codes', 'decode', 'reverse_complement', 'Region', 'parse_region',
-           'format_region', 'Genome', 'windows', 'pad_or_crop']
+__all__ = ['read_fasta', 'write_fasta', 'one_hot', 'check_one_hot', 'base_codes', 'decode', 'reverse_complement', 'Region',
+           'parse_region', 'format_region', 'Genome', 'windows', 'pad_or_crop']
 
 # %% ../nbs/01_seq.ipynb #6958151b
 def _open_text(path:str|Path):
@@ -194,6 +194,33 @@ def one_hot(seqs:str|list[str],           # One sequence or N sequences of equal
         if direct: np.equal(codes, ar, out=view[r0:r1, :, c0:c1])
         else: view[r0:r1, :, c0:c1] = codes == ar
     return torch.from_numpy(out)
+
+# %% ../nbs/01_seq.ipynb #34a05cc5
+def check_one_hot(X:torch.Tensor, # Sequences (N, 4, L)
+                  name:str='X',   # How to call `X` in messages
+                 )->torch.Tensor: # `X` as a floating tensor
+    "Raise a `ValueError` unless `X` is a non-empty (N, 4, L) tensor of one-hot columns (or all-zero `N` columns)."
+    if not torch.is_tensor(X):
+        raise ValueError(f"{name} must be a torch.Tensor of one-hot sequences (N, 4, L), got {type(X).__name__}: use genobook.seq.one_hot.")
+    if X.ndim != 3 or X.shape[1] != 4:
+        hint = (' (channels last? use X.transpose(1, 2))' if X.ndim == 3 and X.shape[2] == 4 else
+                ' (a single sequence? use X[None])' if X.ndim == 2 and X.shape[0] == 4 else '')
+        raise ValueError(f"{name} must be one-hot sequences of shape (N, 4, L), got {tuple(X.shape)}{hint}.")
+    if X.shape[0] == 0 or X.shape[2] == 0: raise ValueError(f"{name} has shape {tuple(X.shape)}: no sequence or no position.")
+    if X.is_complex(): raise ValueError(f"{name} is complex ({X.dtype}): give a real one-hot tensor.")
+    if not X.is_floating_point(): X = X.float()
+    nan = torch.isnan(X).any(1)
+    if nan.any():
+        n, l = nan.nonzero()[0].tolist()
+        raise ValueError(f"{name} holds NaN ({int(nan.sum())} positions, the first at sequence {n}, position {l}): "
+                         "fix or drop those sequences.")
+    ok = ((X == 0) | (X == 1)).all(1) & (X.sum(1) <= 1)
+    if not ok.all():
+        n, l = (~ok).nonzero()[0].tolist()
+        raise ValueError(f"{name} is not one-hot: sequence {n}, position {l} holds {X[n, :, l].tolist()} "
+                         f"({int((~ok).sum())} such positions). Each column must be one "
+                         "base (a single 1) or N (all zeros): round soft encodings or encode with genobook.seq.one_hot.")
+    return X
 
 # %% ../nbs/01_seq.ipynb #b96fb209
 def base_codes(seqs:str|list[str],   # One sequence or a list (a dict or Series: values, names used in errors)
