@@ -12,29 +12,17 @@ import pandas as pd
 import torch
 from torch import nn
 from captum.attr import Saliency, InputXGradient, IntegratedGradients, GuidedBackprop, NoiseTunnel
-from .core import default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int
+from .core import default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int, output_matrix
 from .tokenize import kmer_to_nucleotide
 
 # %% auto #0
-__all__ = ['METHODS', 'GRADIENT_KINDS', 'output_matrix', 'embedding_layer', 'token_baseline', 'Attribution', 'attribute',
-           'token_to_nucleotide', 'process_gradients', 'class_importance', 'importance_table', 'write_rnk',
-           'plot_attribution_logo', 'plot_gene_importance']
+__all__ = ['METHODS', 'GRADIENT_KINDS', 'embedding_layer', 'token_baseline', 'Attribution', 'attribute', 'token_to_nucleotide',
+           'process_gradients', 'class_importance', 'importance_table', 'write_rnk', 'plot_attribution_logo',
+           'plot_gene_importance']
 
 # %% ../nbs/30_attr.ipynb #14d0c18c
 METHODS = ('saliency', 'input_x_gradient', 'ig', 'sg_ig', 'vg_ig', 'gb', 'sg_gb', 'vg_gb', 'deeplift_shap')
 _NOISE = {'sg_ig': ('ig', 'smoothgrad_sq'), 'vg_ig': ('ig', 'vargrad'), 'sg_gb': ('gb', 'smoothgrad_sq'), 'vg_gb': ('gb', 'vargrad')}
-
-def output_matrix(out, # A model's output: a tensor (N,), (N, K), (N, ...) or a tuple/list of them
-                 )->torch.Tensor: # (N, K): tuples concatenated along the last dimension, extra dimensions flattened
-    "A model output as one `(N, K)` matrix, the columns `target` indexes."
-    if isinstance(out, (tuple, list)):
-        if not out: raise ValueError("The model returned an empty tuple: nothing to attribute.")
-        return torch.cat([output_matrix(o) for o in out], -1)
-    if not torch.is_tensor(out):
-        raise ValueError(f"The model returned a {type(out).__name__}: attribute needs a tensor or a tuple of tensors "
-                         "(or pass target= a callable that picks the values to attribute).")
-    if out.ndim == 0: raise ValueError("The model returned a scalar: it must return one row per sample.")
-    return out[:, None] if out.ndim == 1 else out.flatten(1)
 
 class _Objective(nn.Module):
     "The per-sample scalar captum attributes: `model(x, *args)` at the target (`t`, the last forward argument)."

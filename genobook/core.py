@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['default_device', 'set_seed', 'atomic_write', 'eval_on', 'predict', 'is_int', 'check_int', 'check_ints', 'check_float',
-           'check_prob', 'check_choice']
+__all__ = ['default_device', 'set_seed', 'atomic_write', 'eval_on', 'predict', 'output_matrix', 'is_int', 'check_int',
+           'check_ints', 'check_float', 'check_prob', 'check_choice']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -124,6 +124,22 @@ def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
             else: raise ValueError(f"The model returned a {type(y).__name__}: predict needs a tensor or a tuple of tensors "
                                    "(wrap the model to pick the output you want).")
     return torch.cat(outs) if torch.is_tensor(outs[0]) else tuple(torch.cat(o) for o in zip(*outs))
+
+# %% ../nbs/00_core.ipynb #a02fa088
+def output_matrix(out,              # A model's output: a tensor (N,), (N, T), (N, ...) or a tuple/list of them
+                  n:int|None=None,  # Expected number of samples (rows); None: not checked
+                 )->torch.Tensor:   # (N, T)
+    "A model's output as one `(N, T)` matrix: (N,) → (N, 1), (N, ...) flattened, tuples concatenated head after head."
+    if isinstance(out, (tuple, list)):
+        if not out: raise ValueError("The model returned an empty tuple: it must return a tensor or a tuple of tensors.")
+        return torch.cat([output_matrix(o, n) for o in out], -1)
+    if not torch.is_tensor(out):
+        raise ValueError(f"The model returned a {type(out).__name__}: genobook needs a tensor or a tuple of tensors "
+                         "(wrap the model to return one).")
+    if out.ndim == 0: raise ValueError("The model returned a scalar: it must return one row per sample.")
+    if n is not None and out.shape[0] != n:
+        raise ValueError(f"The model returned shape {tuple(out.shape)} for {n} samples: outputs must have the samples first, (N, ...).")
+    return out[:, None] if out.ndim == 1 else out.flatten(1)
 
 # %% ../nbs/00_core.ipynb #49dbe4c7
 def is_int(v)->bool:

@@ -10,12 +10,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .core import default_device, eval_on, is_int, check_int, check_choice
+from .core import default_device, eval_on, is_int, check_int, check_choice, output_matrix
 from .seq import check_one_hot
 from .models.cnn import SeqCNN, CNNTrunk, RCConv1d, DilatedResidualBlock, _ACTIVATIONS
 
 # %% auto #0
-__all__ = ['KINDS', 'model_outputs', 'mutate', 'ism', 'ism_effects', 'tism', 'plot_ism']
+__all__ = ['KINDS', 'mutate', 'ism', 'ism_effects', 'tism', 'plot_ism']
 
 # %% ../nbs/31_ism.ipynb #c072bbbd
 def _window(start, end, L:int)->tuple[int, int]:
@@ -33,17 +33,6 @@ def _check_args(args, n:int):
                              f"got {type(a).__name__}{tuple(a.shape) if torch.is_tensor(a) else ''}.")
 
 # %% ../nbs/31_ism.ipynb #5390437e
-def model_outputs(y, # A model's output: a tensor with the samples first, or a tuple/list of them
-                  n:int, # Number of samples
-                 )->torch.Tensor: # (n, T)
-    "A model's output as an (n, T) matrix: (n,) → (n, 1), (n, ...) flattened, tuples concatenated along the last dim."
-    if isinstance(y, (tuple, list)) and y and all(torch.is_tensor(o) for o in y): return torch.cat([model_outputs(o, n) for o in y], 1)
-    if not torch.is_tensor(y):
-        raise ValueError(f"The model returned a {type(y).__name__}: ISM needs a tensor or a tuple of tensors (wrap the model to pick one).")
-    if y.ndim == 0 or y.shape[0] != n:
-        raise ValueError(f"The model returned shape {tuple(y.shape)} for {n} sequences: ISM needs the sequences first, (N, ...).")
-    return y.reshape(n, -1)
-
 def _targets(target, T:int)->list[int]|None:
     "The output columns `target` names (None: all), checked against the T outputs."
     if target is None: return None
@@ -84,7 +73,7 @@ def _batches(n:int, batch_size:int, verbose:bool):
 
 def _reference(model, X, args, batch_size, dev, dtype)->torch.Tensor:
     "(N, T) reference predictions, batched (the model is already in eval mode on `dev`)."
-    return torch.cat([model_outputs(model(X[s:s + batch_size].to(dev, dtype), *(a[s:s + batch_size].to(dev) for a in args)),
+    return torch.cat([output_matrix(model(X[s:s + batch_size].to(dev, dtype), *(a[s:s + batch_size].to(dev) for a in args)),
                                     len(X[s:s + batch_size])).cpu() for s in range(0, len(X), batch_size)])
 
 def _ism_plain(model, X, args, start, end, target, batch_size, dev, dtype, verbose)->torch.Tensor:
@@ -95,7 +84,7 @@ def _ism_plain(model, X, args, start, end, target, batch_size, dev, dtype, verbo
     for s in _batches(len(n), batch_size, verbose):
         e = slice(s, s + batch_size)
         Xm = mutate(X, n[e], b[e], pos[e]).to(dev, dtype)
-        raw[n[e], b[e], pos[e] - start] = model_outputs(model(Xm, *(a[n[e]].to(dev) for a in args)), len(Xm)).cpu().to(raw.dtype)
+        raw[n[e], b[e], pos[e] - start] = output_matrix(model(Xm, *(a[n[e]].to(dev) for a in args)), len(Xm)).cpu().to(raw.dtype)
     return raw
 
 # %% ../nbs/31_ism.ipynb #9a2f032d
@@ -287,7 +276,7 @@ def _ism_fast(model, plan, X, args, start, end, target, batch_size, dev, dtype, 
             n, b, pos = (n_all[e] - gi).to(dev), b_all[e].to(dev), pos_all[e].to(dev)
             seg, c = _propagate(local, specs, refs, n, F.one_hot(b, 4).to(dtype)[:, :, None], pos)
             out = tail(n, seg, c)
-            raw[n_all[e], b_all[e], pos_all[e] - start] = model_outputs(out, len(n)).cpu().to(raw.dtype)
+            raw[n_all[e], b_all[e], pos_all[e] - start] = output_matrix(out, len(n)).cpu().to(raw.dtype)
     return raw
 
 # %% ../nbs/31_ism.ipynb #3d481e38
@@ -354,7 +343,7 @@ def ism_effects(raw:torch.Tensor,   # (N, 4, W, T) predictions from `ism` or `ti
 def _input_grads(model, x, args, target):
     "(y (n, T), gradients (n, 4, L, T)) of every output with respect to x."
     x = x.requires_grad_()
-    y = model_outputs(model(x, *args), len(x))
+    y = output_matrix(model(x, *args), len(x))
     idx = _targets(target, y.shape[1])
     if idx is not None: y = y[:, idx]
     T = y.shape[1]

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
-from .core import default_device, eval_on, predict, check_int, check_ints, is_int
+from .core import default_device, eval_on, predict, check_int, check_ints, is_int, output_matrix
 from .seq import base_codes, one_hot, check_one_hot
 from .motifs import Motif, consensus
 
@@ -20,15 +20,6 @@ __all__ = ['ABLATION_FRACTIONS', 'AblationMasks', 'ablation_masks', 'ablation', 
            'MotifEffect', 'motif_effect']
 
 # %% ../nbs/32_perturb.ipynb #469fbd7e
-def _columns(y)->torch.Tensor:
-    "Model output as (N, T): tuple elements flattened per sample and concatenated; a 1-D output is one column."
-    if isinstance(y, (tuple, list)):
-        if not y or not all(torch.is_tensor(o) for o in y):
-            raise ValueError("The model returned a tuple that is not all tensors: wrap the model to return a tensor.")
-        return torch.cat([o.reshape(len(o), -1) for o in y], dim=-1)
-    if not torch.is_tensor(y): raise ValueError(f"The model returned a {type(y).__name__}: it must return a tensor or a tuple of tensors.")
-    return y.reshape(len(y), -1)
-
 def _check_batch(batch_size)->int: return check_int('batch_size', batch_size, hint=': the number of inputs per forward pass')
 
 def _progress(it, verbose:bool):
@@ -235,7 +226,7 @@ def _encode_predict(model, encode, seqs:list[str], dev)->torch.Tensor:
     inp = inp if isinstance(inp, (tuple, list)) else (inp,)
     if not all(torch.is_tensor(a) and len(a) == len(seqs) for a in inp):
         raise ValueError(f"encode must return a tensor or a tuple of tensors with one row per sequence ({len(seqs)}).")
-    return _columns(model(*(a.to(dev) for a in inp))).float().cpu()
+    return output_matrix(model(*(a.to(dev) for a in inp))).float().cpu()
 
 def kmer_flip(model:nn.Module,    # Model reading the encoded sequences: y = model(*encode(seqs))
               seqs:Sequence[str], # DNA sequences (A/C/G/T), any lengths
@@ -348,6 +339,6 @@ def motif_effect(model:nn.Module,  # Model on one-hot sequences: (N, 4, L) -> ou
     if not is_int(seed): raise ValueError(f"seed must be an integer, got {seed!r}.")
     if shuffle: X = dinucleotide_shuffle(X, n=n_shuffles, random_state=int(seed)).reshape(-1, 4, L)
     Xm = substitute(X, motif, start=int(position))
-    before = _columns(predict(model, X, batch_size=batch_size, device=device, verbose=verbose)).float()
-    after = _columns(predict(model, Xm, batch_size=batch_size, device=device, verbose=verbose)).float()
+    before = output_matrix(predict(model, X, batch_size=batch_size, device=device, verbose=verbose)).float()
+    after = output_matrix(predict(model, Xm, batch_size=batch_size, device=device, verbose=verbose)).float()
     return MotifEffect(before, after, after - before, (after - before).mean(0))
