@@ -12,7 +12,7 @@ and as many timed forward passes without gradients (inference). Peak memory:
           before the first forward pass (model, input and imports excluded);
   * CUDA: torch.cuda.max_memory_allocated() during the steps minus the memory allocated before them.
 
-Not part of any test run:  python benchmarks/longseq.py [--batch-sizes 1 4 8] [--device cuda] [--threads N]
+Not part of any test run:  python benchmarks/longseq.py [--batch-sizes 1 4 8] [--device cuda] [--threads N] [--json FILE]
 """
 import argparse, json, os, resource, statistics, subprocess, sys, time
 
@@ -94,6 +94,7 @@ def main():
                    help='checkpoint_stem setting(s) to measure (default both)')
     p.add_argument('--repeats', type=int, default=3, help='timed steps per case (default 3)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
+    p.add_argument('--json', default=None, help='also write the results to this JSON file')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--batch', type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument('--ckpt', type=int, default=0, help=argparse.SUPPRESS)
@@ -124,6 +125,11 @@ def main():
         if m is None: print(f"{bs:>5} {str(ck):>15} {'failed':>10}"); continue
         print(f"{bs:>5} {str(ck):>15} {m['fwd_bwd_s']:>10.2f} {m['fwd_bwd_s'] / bs:>9.2f} {m['fwd_s']:>16.2f} "
               f"{m['peak_mib']:>9.0f} {m['peak_mib'] / bs:>11.0f}")
+
+    if a.json:
+        with open(a.json, 'w') as f:
+            json.dump(dict(device=a.device, length=a.length, threads=info and info['threads'],
+                           rows=[dict(batch_size=bs, checkpoint_stem=ck, **(m or {})) for bs, ck, m in rows]), f, indent=1)
 
 
 if __name__ == '__main__': main()

@@ -9,9 +9,9 @@ Builds `--mb` megabases of real-derived DNA by tiling the Oct4/MafK ChIP-seq pea
           (tangermeme returns a transposed (L, 4) array viewed as (4, L); genobook a contiguous (1, 4, L));
 
 in float32 (what models take) and int8 (tangermeme's default dtype). Every pair of outputs is checked equal.
-Not part of any test run:  python benchmarks/one_hot.py --mb 10
+Not part of any test run:  python benchmarks/one_hot.py --mb 10 [--json FILE]
 """
-import argparse, statistics, time
+import argparse, json, statistics, time
 import torch
 from genobook.datasets import load_dataset
 from genobook.seq import one_hot
@@ -33,6 +33,7 @@ def main():
     p.add_argument('--device', default='cpu', help="device the encoded tensor is moved to, e.g. 'cuda' (default cpu); "
                    "encoding itself runs on the CPU for both libraries, the copy is timed too")
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch default)')
+    p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
@@ -76,6 +77,10 @@ def main():
     for case, gb, gm, tb, tm, r, k in rows:
         print(f"{case:<15} {gb*1e3:>10.1f} ms {gm*1e3:>5.1f} ms {tb*1e3:>12.1f} ms {tm*1e3:>5.1f} ms {r:>7.2f}x  {k}")
     print("\nspeed-up = tangermeme best / genobook best (>1: genobook faster). All outputs checked equal.")
+    if a.json:
+        with open(a.json, 'w') as f:
+            json.dump(dict(device=str(dev), threads=torch.get_num_threads(), mb=len(big) / 1e6, rows=[
+                dict(case=c, genobook_s=gb, tangermeme_s=tb, speedup=r, tangermeme_variant=k) for c, gb, _, tb, _, r, k in rows]), f, indent=1)
 
 
 if __name__ == '__main__': main()

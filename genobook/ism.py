@@ -132,31 +132,33 @@ def _split_local(layers:Sequence[nn.Module])->tuple[list, list, list]:
     return local, specs, list(layers)[len(local):]
 
 # %% ../nbs/31_ism.ipynb #70fcdef5
-def _gather(refT:torch.Tensor, n:torch.Tensor, pos:torch.Tensor)->torch.Tensor:
-    "(B, C, W) reference activations of sequences `n` at positions `pos` (B, W) (clamped; the caller masks)."
-    return refT[n[:, None], pos.clamp(0, refT.shape[1] - 1)].transpose(1, 2)
+def _margin(specs)->int:
+    "Padding on each side of every layer's reference input that holds any segment's window: sum of (span + stride) + 1."
+    return 1 + sum((k - 1) * d + 1 + s for k, d, s, _ in (sp for sp in specs if sp != 'point'))
 
-def _propagate(local, specs, refs, n, seg, c):
-    "Carry changed segments `seg` (B, C, w) starting at `c` (B,) through the local layers; refs[i]: layer i's reference input (N, L, C)."
-    for m, spec, refT in zip(local, specs, refs):
+def _padded_ref(m:nn.Module, h:torch.Tensor, M:int)->tuple[torch.Tensor, int]:
+    "Layer `m`'s reference input (N, C, L) as (N, M + L + M, C) padded with the layer's own padding value, and L."
+    fill = float('-inf') if isinstance(m, nn.MaxPool1d) else 0.
+    return F.pad(h, (M, M), value=fill).transpose(1, 2).contiguous(), h.shape[-1]
+
+def _propagate(local, specs, refs, n, seg, c, M:int):
+    "Carry changed segments `seg` (B, C, w) starting at `c` (B,) through the local layers; refs[i]: `_padded_ref` of layer i."
+    ar = lambda k: torch.arange(k, device=seg.device)
+    for m, spec, ref in zip(local, specs, refs):
         if spec == 'point': seg = m(seg); continue
-        k, d, s, p = spec
+        (refT, L), (k, d, s, p) = ref, spec
         r, w = (k - 1) * d + 1, seg.shape[-1]
         lo = -((r - 1 - p - c) // s)                                 # first changed output: ceil((c + p - r + 1) / s)
         w_out = (w + r - 2) // s + 1
-        pos = (lo * s - p)[:, None] + torch.arange((w_out - 1) * s + r, device=seg.device)
-        L = refT.shape[1]
-        if pos.min() >= 0 and pos.max() < L:                   # the common case, away from the ends: no padding to mask
-            x = _gather(refT, n, pos)
-            if s == 1: x[..., r - 1:r - 1 + w] = seg           # the segment sits at offset r - 1 of every window
-            else:                                              # (with a stride, at an offset of its own)
-                at = (c - pos[:, 0])[:, None] + torch.arange(w, device=seg.device)
-                x[torch.arange(len(x), device=seg.device)[:, None], :, at] = seg.transpose(1, 2)
-        else:
-            x = _gather(refT, n, pos).masked_fill(((pos < 0) | (pos >= L))[:, None], float('-inf') if isinstance(m, nn.MaxPool1d) else 0.)
-            idx = pos - c[:, None]
-            inside = (idx >= 0) & (idx < w) & (pos >= 0) & (pos < L)
-            x = torch.where(inside[:, None], seg.gather(2, idx.clamp(0, w - 1)[:, None].expand(-1, seg.shape[1], -1)), x)
+        pos = (lo * s - p)[:, None] + ar((w_out - 1) * s + r)       # input positions each window reads
+        if pos.min() < -M or pos.max() >= L + M:                     # cannot happen with M = _margin(specs)
+            raise RuntimeError(f"fast ISM: a window reaches {int(pos.min())}..{int(pos.max())}, past the margin {M} of a layer of length {L}")
+        at = c[:, None] + ar(w)                                      # the segment's own positions
+        out = (at < 0) | (at >= L)
+        if out.any(): seg = seg.masked_fill(out[:, None], float('-inf') if isinstance(m, nn.MaxPool1d) else 0.)
+        x = refT[n[:, None], pos + M].transpose(1, 2)                # (B, C, window)
+        if s == 1: x[..., r - 1:r - 1 + w] = seg                     # the segment sits at offset r - 1 of every window
+        else: x[ar(len(x))[:, None], :, at - pos[:, :1]] = seg.transpose(1, 2)   # (with a stride, at an offset of its own)
         seg, c = _window_forward(m, x), lo
     return seg, c
 
@@ -262,19 +264,20 @@ def _ism_fast(model, plan, X, args, start, end, target, batch_size, dev, dtype, 
     _targets(target, y0.shape[1])
     raw = y0[:, None, None, :].repeat(1, 4, W, 1)
     n_all, b_all, pos_all = _edits(X, start, end)
+    M = _margin(specs)
     g = max(1, batch_size // (3 * W))                                  # sequences whose reference activations are held at once
     bounds = torch.searchsorted(n_all, torch.arange(0, N + g, g).clamp(max=N))
     for gi in _batches(N, g, verbose):
         Xg, ag = X[gi:gi + g].to(dev, dtype), tuple(a[gi:gi + g].to(dev) for a in args)
         refs, h = [], Xg
         for m, spec in zip(local, specs):
-            refs.append(None if spec == 'point' else h.transpose(1, 2).contiguous()); h = m(h)
+            refs.append(None if spec == 'point' else _padded_ref(m, h, M)); h = m(h)
         tail = _tail_fn(model, rest, ag, h)
         lo, hi = bounds[gi // g].item(), bounds[gi // g + 1].item()
         for s in range(lo, hi, batch_size):
             e = slice(s, min(s + batch_size, hi))
             n, b, pos = (n_all[e] - gi).to(dev), b_all[e].to(dev), pos_all[e].to(dev)
-            seg, c = _propagate(local, specs, refs, n, F.one_hot(b, 4).to(dtype)[:, :, None], pos)
+            seg, c = _propagate(local, specs, refs, n, F.one_hot(b, 4).to(dtype)[:, :, None], pos, M)
             out = tail(n, seg, c)
             raw[n_all[e], b_all[e], pos_all[e] - start] = output_matrix(out, len(n)).cpu().to(raw.dtype)
     return raw
