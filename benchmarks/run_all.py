@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 # script, arguments (full run), arguments (--quick)
 SCRIPTS = [('one_hot', ['--mb', '10', '--repeats', '5'], ['--mb', '1', '--repeats', '2']),
            ('ism', ['--n', '2', '--repeats', '2'], ['--n', '1', '--repeats', '1', '--length', '500', '--train-peaks', '500']),
-           ('attribute_ig', ['--n', '16', '--repeats', '2'], ['--n', '4', '--repeats', '1', '--n-steps', '10']),
+           ('attribute_ig', ['--n', '16', '--repeats', '3'], ['--n', '4', '--repeats', '1', '--n-steps', '10']),
            ('tgem_train', ['--epochs', '2'], ['--epochs', '1', '--batch-sizes', '64']),
            ('longseq', ['--batch-sizes', '1', '4'], ['--batch-sizes', '1', '--repeats', '1', '--checkpoint', 'off'])]
 
@@ -103,12 +103,12 @@ def main():
     for name, full, quick in SCRIPTS:
         if a.only and name not in a.only: continue
         js = tmp/f'{name}.json'
-        cmd = [sys.executable, str(HERE/f'{name}.py'), *(quick if a.quick else full), '--device', a.device, '--json', str(js)]
-        if a.threads: cmd += ['--threads', str(a.threads)]
+        args = [*(quick if a.quick else full), '--device', a.device] + (['--threads', str(a.threads)] if a.threads else [])
+        cmd = [sys.executable, str(HERE/f'{name}.py'), *args, '--json', str(js)]
         print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
         r = subprocess.run(cmd, capture_output=True, text=True)
-        logs[name] = (' '.join(['python', f'benchmarks/{name}.py', *cmd[2:-2]]), r.stdout + (r.stderr if r.returncode else ''),
+        logs[name] = (' '.join(['python', f'benchmarks/{name}.py', *args]), r.stdout + (r.stderr if r.returncode else ''),
                       time.perf_counter() - t0)
         print(r.stdout[-3000:], flush=True)
         if r.returncode: print(f"{name} failed (exit {r.returncode}):\n{r.stderr[-3000:]}", file=sys.stderr); continue
