@@ -10,7 +10,8 @@ Three models, randomly initialised (speed does not depend on the weights), on re
   * a k-mer BERT (k = 3, 2 layers, d_model 64) on `--n` 200-nt ChIP peaks; captum side: `LayerIntegratedGradients` at the
     embedding layer with the `[CLS] [PAD]... [SEP]` baseline, summed over the hidden size (what `attribute` returns).
 captum is called on the same batches of `--batch-size` samples with the same `n_steps` and `internal_batch_size`, so
-both sides do the same arithmetic. Each case is timed `--repeats` times (the first run doubles as the warm-up); the best time is reported. Values are checked
+both sides do the same arithmetic. Each case runs once per side as a warm-up, then the two sides are timed in turns,
+`--repeats` times each or more for short cases (until each side has run `--min-seconds`); the best time is reported. Values are checked
 equal (max |difference| relative to the largest attribution, must be < 1e-5).
 
 Not part of any test run:  python benchmarks/attribute_ig.py [--n 16] [--device cuda] [--threads N] [--json FILE]
@@ -20,15 +21,24 @@ import numpy as np
 import torch
 
 
-def best_time(f, repeats, dev):
-    "Best of `repeats` timed calls of `f`; (seconds, last output)."
-    ts, out = [], None
-    for _ in range(repeats):
-        if dev.type == 'cuda': torch.cuda.synchronize()
-        t0 = time.perf_counter(); out = f()
-        if dev.type == 'cuda': torch.cuda.synchronize()
-        ts.append(time.perf_counter() - t0)
-    return min(ts), out
+def timed(f, dev):
+    "Seconds of one call of `f` (CUDA synchronised), and its output."
+    if dev.type == 'cuda': torch.cuda.synchronize()
+    t0 = time.perf_counter(); out = f()
+    if dev.type == 'cuda': torch.cuda.synchronize()
+    return time.perf_counter() - t0, out
+
+
+def paired_best(g, c, repeats, min_seconds, dev):
+    """Best times of `g` and `c`, timed in turns (g, c, g, c, ...) after one untimed warm-up call of each, so that a
+    slow spell of the machine falls on both sides: at least `repeats` calls each, more (up to 25) until each side has
+    run `min_seconds` in all. (best g, best c, runs each, last outputs)."""
+    (_, og), (_, oc) = timed(g, dev), timed(c, dev)
+    tg, tc = [], []
+    while len(tg) < 25 and (len(tg) < repeats or min(sum(tg), sum(tc)) < min_seconds):
+        t, og = timed(g, dev); tg.append(t)
+        t, oc = timed(c, dev); tc.append(t)
+    return min(tg), min(tc), len(tg), og, oc
 
 
 def captum_batched(algo_f, X, args, targets, bs, dev, **kw):
@@ -48,7 +58,8 @@ def main():
     p.add_argument('--batch-size', type=int, default=16, help='samples per batch on both sides (default 16)')
     p.add_argument('--internal-batch-size', type=int, nargs=3, default=[16, 200, 400], metavar=('TGEM', 'CNN', 'BERT'),
                    help='IG rows per forward pass for each model (default 16 200 400: T-GEM keeps 15 765 x 765 attention maps per row)')
-    p.add_argument('--repeats', type=int, default=2, help='timed runs per case, the first doubling as warm-up (default 2; best reported)')
+    p.add_argument('--repeats', type=int, default=3, help='timed runs per side at least, after a warm-up, in turns (default 3; best reported)')
+    p.add_argument('--min-seconds', type=float, default=15., help='more runs (up to 25) until each side has run this long (default 15)')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (default cpu)")
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch default)')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
@@ -109,15 +120,14 @@ def main():
                                                         internal_batch_size=ib_b, batch_size=bs, device=dev, tolerance=1e9),
          lig_batched),
     ]
-    print(f"IG, {n} samples per model, n_steps {ns}, batch size {bs}, internal_batch_size {ib_t}/{ib_c}/{ib_b} (T-GEM/CNN/BERT); best of {a.repeats}; "
+    print(f"IG, {n} samples per model, n_steps {ns}, batch size {bs}, internal_batch_size {ib_t}/{ib_c}/{ib_b} (T-GEM/CNN/BERT); best of >= {a.repeats} in turns; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {dev}\n")
     rows = []
     for name, g, c in cases:
-        tg, og = best_time(g, a.repeats, dev)
-        tc, oc = best_time(c, a.repeats, dev)
+        tg, tc, runs, og, oc = paired_best(g, c, a.repeats, a.min_seconds, dev)
         diff = ((og - oc).abs().max() / oc.abs().max().clamp(min=1e-12)).item()
-        rows.append(dict(model=name, genobook_s=tg, captum_s=tc, overhead=tg / tc - 1, rel_diff=diff))
-        print(f"  {name}: genobook {tg:.3f} s, captum {tc:.3f} s", flush=True)
+        rows.append(dict(model=name, genobook_s=tg, captum_s=tc, overhead=tg / tc - 1, rel_diff=diff, runs=runs))
+        print(f"  {name}: genobook {tg:.3f} s, captum {tc:.3f} s (best of {runs} each, in turns)", flush=True)
     hdr = f"{'model':<28} {'genobook s':>11} {'captum s':>9} {'overhead':>9} {'max rel diff':>13}"
     print('\n' + hdr); print('-' * len(hdr))
     for r in rows:

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 # script, arguments (full run), arguments (--quick)
 SCRIPTS = [('one_hot', ['--mb', '10', '--repeats', '5'], ['--mb', '1', '--repeats', '2']),
            ('ism', ['--n', '2', '--repeats', '2'], ['--n', '1', '--repeats', '1', '--length', '500', '--train-peaks', '500']),
-           ('attribute_ig', ['--n', '16', '--repeats', '3'], ['--n', '4', '--repeats', '1', '--n-steps', '10']),
+           ('attribute_ig', ['--n', '16', '--repeats', '2'], ['--n', '4', '--repeats', '1', '--min-seconds', '0', '--n-steps', '10']),
            ('tgem_train', ['--epochs', '2'], ['--epochs', '1', '--batch-sizes', '64']),
            ('longseq', ['--batch-sizes', '1', '4'], ['--batch-sizes', '1', '--repeats', '1', '--checkpoint', 'off'])]
 
@@ -71,8 +71,10 @@ def summary(res:dict, ci:dict)->list[tuple[str, str, str, str]]:
                      f"{j['tism_vs_exact']:.0f}x (goal >= 100x); r = {j['tism_r']:.2f} with exact ISM (trained model)"))
     if 'attribute_ig' in res:
         for x in res['attribute_ig']['rows']:
+            peer = 'LayerIntegratedGradients' if 'BERT' in x['model'] else 'IntegratedGradients'
             rows.append((f"IG, {x['model']}, {res['attribute_ig']['n']} samples", f"`attribute` {x['genobook_s']:.2f} s",
-                         f"captum `IntegratedGradients` {x['captum_s']:.2f} s", f"overhead {x['overhead']:+.1%} (goal <= +10 %), equal values"))
+                         f"captum `{peer}` {x['captum_s']:.2f} s",
+                         f"overhead {x['overhead']:+.1%} (goal <= +10 %), equal values; best of {x.get('runs', '?')} in turns"))
     if 'tgem_train' in res:
         for x in res['tgem_train']['rows']:
             rows.append((f"T-GEM training, 765 genes, batch {x['batch_size']}", f"{x['genobook_samples_s']:.0f} samples/s",
