@@ -16,17 +16,10 @@ equal (max |difference| relative to the largest attribution, must be < 1e-5).
 
 Not part of any test run:  python benchmarks/attribute_ig.py [--n 16] [--device cuda] [--threads N] [--json FILE]
 """
-import argparse, json, time
+import argparse, json
 import numpy as np
 import torch
-
-
-def timed(f, dev):
-    "Seconds of one call of `f` (CUDA synchronised), and its output."
-    if dev.type == 'cuda': torch.cuda.synchronize()
-    t0 = time.perf_counter(); out = f()
-    if dev.type == 'cuda': torch.cuda.synchronize()
-    return time.perf_counter() - t0, out
+from timing import timed
 
 
 def paired_best(g, c, repeats, min_seconds, dev):

@@ -20,17 +20,10 @@ its Pearson correlation with exact ISM is measured on a SeqCNN trained in this s
 
 Not part of any test run:  python benchmarks/ism.py --n 4 [--length 1000] [--device cuda] [--threads N] [--json FILE]
 """
-import argparse, json, time, warnings
+import argparse, json, warnings
 import numpy as np
 import torch
-
-
-def timed(f, dev):
-    "Run `f` once; (seconds, output)."
-    if dev.type == 'cuda': torch.cuda.synchronize()
-    t0 = time.perf_counter(); out = f()
-    if dev.type == 'cuda': torch.cuda.synchronize()
-    return time.perf_counter() - t0, out
+from timing import timed
 
 
 def trained_model(train_peaks, seed=52):
