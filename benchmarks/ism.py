@@ -5,7 +5,9 @@ strands (rc='max'), batch norm, max pooling by 4, the dilated residual tower (d 
 one output. Inputs are real bases: the 200-nt Oct4/MafK ChIP-seq peaks of
 `genobook.datasets.load_dataset('chip_oct4_mafk')` laid end to end, five per 1000-nt sequence.
 
-Timed on the same `--n` sequences (all 3 x L substitutions), best of `--repeats` runs each:
+Timed on the same `--n` sequences (all 3 x L substitutions), best of `--repeats` runs each
+(more for a fast method, until it has run `--min-seconds` in all, so that a slow spell of a shared machine does not
+decide a short time):
   * genobook  ism(fast=True)    fastISM-style: only the receptive window of each substitution is recomputed
   * genobook  ism(fast=False)   every mutant through the whole model
   * tangermeme saturation_mutagenesis(raw_outputs=True, fast=False)   the peer's plain path
@@ -23,7 +25,7 @@ Not part of any test run:  python benchmarks/ism.py --n 4 [--length 1000] [--dev
 import argparse, json, warnings
 import numpy as np
 import torch
-from timing import timed
+from timing import timed, best_of
 
 
 def trained_model(train_peaks, seed=52):
@@ -56,7 +58,8 @@ def main():
     p.add_argument('--train-peaks', type=int, default=3000, help='training peaks of the model TISM is scored on (default 3000)')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (default cpu)")
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch default)')
-    p.add_argument('--repeats', type=int, default=2, help='timed runs per method, best reported (default 2)')
+    p.add_argument('--repeats', type=int, default=2, help='timed runs per method at least, best reported (default 2)')
+    p.add_argument('--min-seconds', type=float, default=10., help='more runs (up to 25) until a method has run this long in all (default 10)')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
@@ -91,11 +94,11 @@ def main():
         ism(model, X[:1], end=5, fast=False, batch_size=bs, device=dev); ism(model, X[:1], end=5, batch_size=bs, device=dev)
         tism(model, X[:1], end=5, device=dev)
         for name, f in cases:
-            t, out = min((timed(f, dev) for _ in range(a.repeats)), key=lambda r: r[0])
+            t, out, runs = best_of(f, dev, a.repeats, a.min_seconds)
             out = out.reshape(a.n, 4, L, -1).float().cpu()
             if ref is None: ref = out
             rows.append((name, t, (out - ref).abs().max().item()))
-            print(f"  {name}: {t:.2f} s", flush=True)
+            print(f"  {name}: {t:.2f} s (best of {runs})", flush=True)
     tm_warn = [str(w.message) for w in caught if 'saturation_mutagenesis' in str(w.message)]
 
     t = {name: s for name, s, _ in rows}

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 # script, arguments (full run), arguments (--quick)
 SCRIPTS = [('one_hot', ['--mb', '10', '--repeats', '5'], ['--mb', '1', '--repeats', '2']),
-           ('ism', ['--n', '2', '--repeats', '2'], ['--n', '1', '--repeats', '1', '--length', '500', '--train-peaks', '500']),
+           ('ism', ['--n', '2', '--repeats', '2'], ['--n', '1', '--repeats', '1', '--min-seconds', '0', '--length', '500', '--train-peaks', '500']),
            ('attribute_ig', ['--n', '16', '--repeats', '2'], ['--n', '4', '--repeats', '1', '--min-seconds', '0', '--n-steps', '10']),
            ('tgem_train', ['--epochs', '2'], ['--epochs', '1', '--batch-sizes', '64']),
            ('longseq', ['--batch-sizes', '1', '4'], ['--batch-sizes', '1', '--repeats', '1', '--checkpoint', 'off'])]
