@@ -19,19 +19,7 @@ Not part of any test run:  python benchmarks/attribute_ig.py [--n 16] [--device 
 import argparse, json
 import numpy as np
 import torch
-from timing import timed
-
-
-def paired_best(g, c, repeats, min_seconds, dev):
-    """Best times of `g` and `c`, timed in turns (g, c, g, c, ...) after one untimed warm-up call of each, so that a
-    slow spell of the machine falls on both sides: at least `repeats` calls each, more (up to 25) until each side has
-    run `min_seconds` in all. (best g, best c, runs each, last outputs)."""
-    (_, og), (_, oc) = timed(g, dev), timed(c, dev)
-    tg, tc = [], []
-    while len(tg) < 25 and (len(tg) < repeats or min(sum(tg), sum(tc)) < min_seconds):
-        t, og = timed(g, dev); tg.append(t)
-        t, oc = timed(c, dev); tc.append(t)
-    return min(tg), min(tc), len(tg), og, oc
+from timing import paired_best
 
 
 def captum_batched(algo_f, X, args, targets, bs, dev, **kw):
@@ -105,21 +93,21 @@ def main():
     cases = [
         ('T-GEM, 765 genes', lambda: attribute(tgem, Xe, method='ig', target=ye, n_steps=ns, internal_batch_size=ib_t,
                                               batch_size=bs, device=dev, tolerance=1e9),
-         lambda: captum_batched(ig(tgem), Xe, (), ye, bs, dev, n_steps=ns, internal_batch_size=ib_t)),
+         lambda: captum_batched(ig(tgem), Xe, (), ye, bs, dev, n_steps=ns, internal_batch_size=ib_t), 'IntegratedGradients'),
         ('SeqCNN, L = 1000', lambda: attribute(cnn, Xs, method='ig', n_steps=ns, internal_batch_size=ib_c, batch_size=bs,
                                                device=dev, tolerance=1e9),
-         lambda: captum_batched(ig(cnn), Xs, (), None, bs, dev, n_steps=ns, internal_batch_size=ib_c)),
+         lambda: captum_batched(ig(cnn), Xs, (), None, bs, dev, n_steps=ns, internal_batch_size=ib_c), 'IntegratedGradients'),
         ('k-mer BERT (k = 3), 200 nt', lambda: attribute(bert, ids, mask, method='ig', target=yb, n_steps=ns,
                                                         internal_batch_size=ib_b, batch_size=bs, device=dev, tolerance=1e9),
-         lig_batched),
+         lig_batched, 'LayerIntegratedGradients'),
     ]
     print(f"IG, {n} samples per model, n_steps {ns}, batch size {bs}, internal_batch_size {ib_t}/{ib_c}/{ib_b} (T-GEM/CNN/BERT); best of >= {a.repeats} in turns; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {dev}\n")
     rows = []
-    for name, g, c in cases:
+    for name, g, c, peer in cases:
         tg, tc, runs, og, oc = paired_best(g, c, a.repeats, a.min_seconds, dev)
         diff = ((og - oc).abs().max() / oc.abs().max().clamp(min=1e-12)).item()
-        rows.append(dict(model=name, genobook_s=tg, captum_s=tc, overhead=tg / tc - 1, rel_diff=diff, runs=runs))
+        rows.append(dict(model=name, peer=peer, genobook_s=tg, captum_s=tc, overhead=tg / tc - 1, rel_diff=diff, runs=runs))
         print(f"  {name}: genobook {tg:.3f} s, captum {tc:.3f} s (best of {runs} each, in turns)", flush=True)
     hdr = f"{'model':<28} {'genobook s':>11} {'captum s':>9} {'overhead':>9} {'max rel diff':>13}"
     print('\n' + hdr); print('-' * len(hdr))

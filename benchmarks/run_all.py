@@ -71,10 +71,9 @@ def summary(res:dict, ci:dict)->list[tuple[str, str, str, str]]:
                      f"{j['tism_vs_exact']:.0f}x (goal >= 100x); r = {j['tism_r']:.2f} with exact ISM (trained model)"))
     if 'attribute_ig' in res:
         for x in res['attribute_ig']['rows']:
-            peer = 'LayerIntegratedGradients' if 'BERT' in x['model'] else 'IntegratedGradients'
             rows.append((f"IG, {x['model']}, {res['attribute_ig']['n']} samples", f"`attribute` {x['genobook_s']:.2f} s",
-                         f"captum `{peer}` {x['captum_s']:.2f} s",
-                         f"overhead {x['overhead']:+.1%} (goal <= +10 %), equal values; best of {x.get('runs', '?')} in turns"))
+                         f"captum `{x['peer']}` {x['captum_s']:.2f} s",
+                         f"overhead {x['overhead']:+.1%} (goal <= +10 %), equal values; best of {x['runs']} in turns"))
     if 'tgem_train' in res:
         for x in res['tgem_train']['rows']:
             rows.append((f"T-GEM training, 765 genes, batch {x['batch_size']}", f"{x['genobook_samples_s']:.0f} samples/s",

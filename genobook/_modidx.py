@@ -587,6 +587,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'genobook.motifs.consensus': ('motifs.html#consensus', 'genobook/motifs.py'),
                                  'genobook.motifs.first_conv': ('motifs.html#first_conv', 'genobook/motifs.py'),
                                  'genobook.motifs.information_content': ('motifs.html#information_content', 'genobook/motifs.py'),
+                                 'genobook.motifs.jaspar_families': ('motifs.html#jaspar_families', 'genobook/motifs.py'),
                                  'genobook.motifs.jaspar_motifs': ('motifs.html#jaspar_motifs', 'genobook/motifs.py'),
                                  'genobook.motifs.kernel_activations': ('motifs.html#kernel_activations', 'genobook/motifs.py'),
                                  'genobook.motifs.kernel_importance': ('motifs.html#kernel_importance', 'genobook/motifs.py'),

@@ -16,10 +16,10 @@ from .core import atomic_write, eval_on, default_device, check_int, check_choice
 from .seq import check_one_hot
 
 # %% auto #0
-__all__ = ['Motif', 'consensus', 'pfm_to_pwm', 'pwm_to_pfm', 'jaspar_motifs', 'write_meme', 'read_meme', 'first_conv',
-           'KernelActivations', 'kernel_activations', 'kernel_motifs', 'parametric_motifs', 'tomtom_matches',
-           'information_content', 'trim_motif', 'kernel_importance', 'attribution_seqlets', 'seqlet_motifs',
-           'plot_motif_match']
+__all__ = ['Motif', 'consensus', 'pfm_to_pwm', 'pwm_to_pfm', 'jaspar_motifs', 'jaspar_families', 'write_meme', 'read_meme',
+           'first_conv', 'KernelActivations', 'kernel_activations', 'kernel_motifs', 'parametric_motifs',
+           'tomtom_matches', 'information_content', 'trim_motif', 'kernel_importance', 'attribution_seqlets',
+           'seqlet_motifs', 'plot_motif_match']
 
 # %% ../nbs/44_motifs.ipynb #33a0d7fc
 def _check_pwm(pwm, name:str='motif')->np.ndarray:
@@ -157,6 +157,23 @@ def jaspar_motifs(collection:str='CORE',             # JASPAR collection: 'CORE'
         raise ValueError(f"No {collection} motif named {missing[0]!r} for tax_group={tax_group!r} in {release}"
                          + (f"; close names: {', '.join(close)}" if close else '') + '.')
     return [mo for n in names for mo in by_name[n.upper()]]
+
+# %% ../nbs/44_motifs.ipynb #5c0ded3f
+def jaspar_families(ids,                   # JASPAR matrix ids (e.g. 'MA0496.4', a `Motif`'s id or Tomtom's target_id), or one id
+                    release:str|None=None, # JASPAR release ('JASPAR2026', ...); None: the latest, as `jaspar_motifs`
+                   )->list[str]:           # Each matrix's TF families joined by ', ' ('' where JASPAR gives none), in the order of `ids`
+    "The transcription-factor families JASPAR annotates each matrix with (e.g. 'Maf-related' for MAFK)."
+    db = _jaspar_db(release)
+    out = []
+    for i in ([ids] if isinstance(ids, str) else list(ids)):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                 # pyjaspar warns, then returns None, for an unknown id
+            m = db.fetch_motif_by_id(str(i))
+        if m is None:
+            raise ValueError(f"{i!r} is not a matrix id in {db.release}: give JASPAR ids such as 'MA0496.4' (a Motif's id, "
+                             "or the target_id column of tomtom_matches).")
+        out.append(', '.join(m.tf_family))
+    return out
 
 # %% ../nbs/44_motifs.ipynb #65807a8f
 def _round_columns(pwm:np.ndarray, decimals:int=6)->np.ndarray:
