@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #0458f72d
 from __future__ import annotations
-import os, tempfile, contextlib, random
+import os, tempfile, contextlib, random, functools
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 import numpy as np
 import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['default_device', 'set_seed', 'atomic_write', 'eval_on', 'predict', 'output_matrix', 'is_int', 'check_int',
-           'check_ints', 'check_float', 'check_prob', 'check_choice']
+__all__ = ['ACTIVATIONS', 'default_device', 'set_seed', 'is_int', 'check_int', 'check_ints', 'check_float', 'check_prob',
+           'check_choice', 'batch_slices', 'check_extra_args', 'check_output_path', 'atomic_write', 'output_matrix',
+           'output_columns', 'resolve_target', 'make_activation', 'eval_on', 'predict']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -43,103 +44,6 @@ def set_seed(seed:int,                # Seed for `random`, NumPy and torch
     if deterministic:
         os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # needed by deterministic cuBLAS (CUDA >= 10.2)
         torch.use_deterministic_algorithms(True, warn_only=True)
-
-# %% ../nbs/00_core.ipynb #57ce02e5
-def _new_file_mode(path:Path)->int:
-    "Permission bits `open(path, 'w')` would leave: those of an existing file, else 0o666 less the umask."
-    if path.exists(): return path.stat().st_mode & 0o7777
-    umask = os.umask(0); os.umask(umask)
-    return 0o666 & ~umask
-
-@contextlib.contextmanager
-def atomic_write(path:str|Path,  # Final file path
-                 mode:str='w',   # 'w' for text, 'wb' for bytes
-                 encoding:str|None='utf-8', # Text encoding (ignored for bytes)
-                )->Iterator[IO]: # The open temporary file, renamed to `path` when the block ends without error
-    "Context manager yielding a file handle whose content replaces `path` only if the block succeeds."
-    if mode not in ('w', 'wb'): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
-    path = Path(path).expanduser()
-    folder = path.parent
-    if path.is_dir(): raise ValueError(f"{path} is a directory: give a file name to write to.")
-    if not folder.is_dir(): raise ValueError(f"Folder {folder} does not exist: create it first (Path(...).mkdir(parents=True)).")
-    if not os.access(folder, os.W_OK): raise ValueError(f"Folder {folder} is not writable: choose another output path.")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': encoding})) as f:
-            os.chmod(tmp, _new_file_mode(path))
-            yield f
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
-
-# %% ../nbs/00_core.ipynb #d56509ce
-def _model_device(model:nn.Module)->torch.device:
-    "Device of the model's first parameter (or buffer); CPU for a model with neither."
-    p = next(iter(model.parameters()), None)
-    if p is None: p = next(iter(model.buffers()), None)
-    return p.device if p is not None else torch.device('cpu')
-
-@contextlib.contextmanager
-def eval_on(model:nn.Module,               # The model to evaluate
-            device:str|torch.device|None=None, # Device for the block; None: CUDA when available, else CPU
-           )->Iterator[nn.Module]:         # The same model, in eval mode on `device`
-    "Put `model` in eval mode on `device` for the block, then restore every submodule's mode and the model's device."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    dev, modes, old = default_device(device), [(m, m.training) for m in model.modules()], _model_device(model)
-    model.eval().to(dev)
-    try: yield model
-    finally:
-        for m, training in modes: m.training = training
-        model.to(old)
-
-# %% ../nbs/00_core.ipynb #476e044f
-def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
-            X:torch.Tensor,       # Inputs, first dimension the samples
-            *args:torch.Tensor,   # Extra per-sample tensors batched alongside `X`
-            batch_size:int=64,    # Samples per forward pass
-            device:str|torch.device|None=None, # None: CUDA when available, else CPU
-            verbose:bool=False,   # Show a progress bar
-           )->torch.Tensor|tuple: # Outputs for every sample, on the CPU (a tuple of them if the model returns a tuple)
-    "Batched, gradient-free forward pass that restores the model's mode and device."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
-    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to predict.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    for i, a in enumerate(args):
-        if not torch.is_tensor(a) or a.ndim == 0 or len(a) != len(X):
-            raise ValueError(f"Extra argument {i} must be a tensor with {len(X)} rows like X.")
-    dev, outs = default_device(device), []
-    starts = range(0, len(X), int(batch_size))
-    if verbose:
-        from fastprogress.fastprogress import progress_bar
-        starts = progress_bar(starts)
-    with eval_on(model, dev), torch.no_grad():
-        for s in starts:
-            y = model(X[s:s+batch_size].to(dev), *(a[s:s+batch_size].to(dev) for a in args))
-            if torch.is_tensor(y): outs.append(y.cpu())
-            elif isinstance(y, (tuple, list)) and y and all(torch.is_tensor(o) for o in y): outs.append(tuple(o.cpu() for o in y))
-            else: raise ValueError(f"The model returned a {type(y).__name__}: predict needs a tensor or a tuple of tensors "
-                                   "(wrap the model to pick the output you want).")
-    return torch.cat(outs) if torch.is_tensor(outs[0]) else tuple(torch.cat(o) for o in zip(*outs))
-
-# %% ../nbs/00_core.ipynb #a02fa088
-def output_matrix(out,              # A model's output: a tensor (N,), (N, T), (N, ...) or a tuple/list of them
-                  n:int|None=None,  # Expected number of samples (rows); None: not checked
-                 )->torch.Tensor:   # (N, T)
-    "A model's output as one `(N, T)` matrix: (N,) → (N, 1), (N, ...) flattened, tuples concatenated head after head."
-    if isinstance(out, (tuple, list)):
-        if not out: raise ValueError("The model returned an empty tuple: it must return a tensor or a tuple of tensors.")
-        return torch.cat([output_matrix(o, n) for o in out], -1)
-    if not torch.is_tensor(out):
-        raise ValueError(f"The model returned a {type(out).__name__}: genobook needs a tensor or a tuple of tensors "
-                         "(wrap the model to return one).")
-    if out.ndim == 0: raise ValueError("The model returned a scalar: it must return one row per sample.")
-    if n is not None and out.shape[0] != n:
-        raise ValueError(f"The model returned shape {tuple(out.shape)} for {n} samples: outputs must have the samples first, (N, ...).")
-    return out[:, None] if out.ndim == 1 else out.flatten(1)
 
 # %% ../nbs/00_core.ipynb #49dbe4c7
 def is_int(v)->bool:
@@ -190,3 +94,183 @@ def check_choice(name:str, v, choices)->str:
     "Raise a `ValueError`, listing the valid choices, unless `v` is one of `choices`."
     if not isinstance(v, str) or v not in choices: raise ValueError(f"{name}={v!r} is unknown: choose one of {list(choices)}.")
     return v
+
+# %% ../nbs/00_core.ipynb #6d17e1c1
+def batch_slices(n:int,              # Number of samples
+                 batch_size:int,     # Samples per batch
+                 verbose:bool=False, # Show a progress bar
+                )->Iterator[slice]:  # slice(s, min(s + batch_size, n)) for s = 0, batch_size, ...
+    "The batches of `range(n)` as slices, behind a progress bar when `verbose`."
+    bs = check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")
+    starts = range(0, int(n), bs)
+    if verbose:
+        from fastprogress.fastprogress import progress_bar
+        starts = progress_bar(starts)
+    for s in starts: yield slice(s, min(s + bs, int(n)))
+
+# %% ../nbs/00_core.ipynb #e112075e
+def check_extra_args(args:tuple,         # The extra model inputs, as in `model(X, *args)`
+                     n:int,              # Rows each must have (the samples of X)
+                     what:str='sample',  # What a row is, for the message ('sample', 'sequence', ...)
+                     none_ok:bool=False, # Let `None` stand for an absent optional input (e.g. no attention mask)
+                    )->tuple:            # `args`, unchanged
+    "Raise a `ValueError` unless every extra model input is a tensor with one row per `what` of X."
+    for i, a in enumerate(args):
+        if a is None and none_ok: continue
+        if not torch.is_tensor(a) or a.ndim == 0 or len(a) != n:
+            raise ValueError(f"Extra argument {i} must be a tensor with one row per {what} ({n} rows like X), got "
+                             f"{type(a).__name__}{tuple(a.shape) if torch.is_tensor(a) else ''}.")
+    return tuple(args)
+
+# %% ../nbs/00_core.ipynb #5f15d471
+def check_output_path(path:str|Path,       # Where a file will be written
+                      what:str='output',   # What the file holds, for the message
+                      suffixes:tuple=(),   # Accepted endings (lower case, e.g. ('.csv',)); empty: any
+                      make_parent:bool=False, # Create a missing parent folder instead of refusing
+                     )->Path:              # The path, `~` expanded
+    "Check that a file of one of `suffixes` can be written at `path`; raise a `ValueError` saying what to change."
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise ValueError(f"The {what} path must be a file name, got {path!r}.")
+    p = Path(path).expanduser()
+    if p.is_dir(): raise ValueError(f"{p} is a folder: give a file name for the {what}, e.g. {p/('out' + (suffixes[0] if suffixes else ''))}.")
+    if suffixes and not any(p.name.lower().endswith(s) for s in suffixes):
+        raise ValueError(f"{p} does not end in {' or '.join(suffixes)}: the {what} is written in that format, so name the file accordingly.")
+    if make_parent and not p.parent.exists(): p.parent.mkdir(parents=True)
+    if not p.parent.is_dir(): raise ValueError(f"Folder {p.parent} does not exist: create it first (Path(...).mkdir(parents=True)).")
+    if not os.access(p.parent, os.W_OK): raise ValueError(f"Folder {p.parent} is not writable: choose another path for the {what}.")
+    return p
+
+# %% ../nbs/00_core.ipynb #57ce02e5
+def _new_file_mode(path:Path)->int:
+    "Permission bits `open(path, 'w')` would leave: those of an existing file, else 0o666 less the umask."
+    if path.exists(): return path.stat().st_mode & 0o7777
+    umask = os.umask(0); os.umask(umask)
+    return 0o666 & ~umask
+
+@contextlib.contextmanager
+def atomic_write(path:str|Path,  # Final file path
+                 mode:str='w',   # 'w' for text, 'wb' for bytes
+                 encoding:str|None='utf-8', # Text encoding (ignored for bytes)
+                )->Iterator[IO]: # The open temporary file, renamed to `path` when the block ends without error
+    "Context manager yielding a file handle whose content replaces `path` only if the block succeeds."
+    if mode not in ('w', 'wb'): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
+    path = check_output_path(path, 'file')
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': encoding})) as f:
+            os.chmod(tmp, _new_file_mode(path))
+            yield f
+            f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        raise
+
+# %% ../nbs/00_core.ipynb #a02fa088
+def output_matrix(out,              # A model's output: a tensor (N,), (N, T), (N, ...) or a tuple/list of them
+                  n:int|None=None,  # Expected number of samples (rows); None: not checked
+                 )->torch.Tensor:   # (N, T)
+    "A model's output as one `(N, T)` matrix: (N,) → (N, 1), (N, ...) flattened, tuples concatenated head after head."
+    if isinstance(out, (tuple, list)):
+        if not out: raise ValueError("The model returned an empty tuple: it must return a tensor or a tuple of tensors.")
+        return torch.cat([output_matrix(o, n) for o in out], -1)
+    if not torch.is_tensor(out):
+        raise ValueError(f"The model returned a {type(out).__name__}: genobook needs a tensor or a tuple of tensors "
+                         "(wrap the model to return one).")
+    if out.ndim == 0: raise ValueError("The model returned a scalar: it must return one row per sample.")
+    if n is not None and out.shape[0] != n:
+        raise ValueError(f"The model returned shape {tuple(out.shape)} for {n} samples: outputs must have the samples first, (N, ...).")
+    return out[:, None] if out.ndim == 1 else out.flatten(1)
+
+# %% ../nbs/00_core.ipynb #a4131093
+def output_columns(outputs,          # None (all), an int or a list/tensor of ints
+                   T:int,            # Number of output columns of the model
+                  )->list[int]|None: # The columns as Python ints; None: all
+    "The output columns `outputs` names, checked against the model's `T` columns."
+    if outputs is None: return None
+    idx = outputs.tolist() if torch.is_tensor(outputs) else [outputs] if is_int(outputs) else outputs
+    if isinstance(idx, int): idx = [idx]
+    if not isinstance(idx, (list, tuple)) or not idx or not all(is_int(t) and -T <= t < T for t in idx):
+        raise ValueError(f"outputs={outputs!r} must be an output column (or a list of them) in 0..{T - 1}: the model has {T} outputs.")
+    return [int(t) for t in idx]
+
+def resolve_target(target,           # None, an int, (N,) ints, or a callable on the model's output
+                   out,              # The model's output on (part of) the samples, to count its columns
+                   n:int,            # Number of samples
+                  )->tuple[torch.Tensor, Callable|None]: # (per-sample columns (N,), the callable or None)
+    "Per-sample output columns (N,) and the callable, from `target` and the output of a probe forward pass."
+    if callable(target) and not torch.is_tensor(target): return torch.zeros(n, dtype=torch.long), target
+    K = output_matrix(out).shape[1]
+    if target is None:
+        if K != 1: raise ValueError(f"The model has {K} outputs: pass target= an int in [0, {K}), a per-sample tensor of "
+                                    "them (e.g. the true classes), or a callable on the output.")
+        return torch.zeros(n, dtype=torch.long), None
+    if is_int(target): t = torch.full((n,), int(target), dtype=torch.long)
+    else:
+        t = torch.as_tensor(np.asarray(target.cpu() if torch.is_tensor(target) else target))
+        if t.ndim != 1 or len(t) != n or t.is_floating_point() or t.dtype == torch.bool:
+            raise ValueError(f"target must be None, an int, a callable, or {n} integers (one per sample), got "
+                             f"{t.dtype} {tuple(t.shape)}.")
+        t = t.long()
+    if len(t) and (t.min() < 0 or t.max() >= K):
+        raise ValueError(f"target {int(t.max() if t.max() >= K else t.min())} is out of range: the model has {K} "
+                         f"output(s), so targets go from 0 to {K - 1}.")
+    return t, None
+
+# %% ../nbs/00_core.ipynb #5a9c4bea
+ACTIVATIONS = {'none': nn.Identity, 'gelu': nn.GELU, 'gelu_tanh': functools.partial(nn.GELU, approximate='tanh'),
+               'relu': nn.ReLU, 'softplus': nn.Softplus, 'elu': nn.ELU, 'silu': nn.SiLU, 'leakyrelu': nn.LeakyReLU,
+               'tanh': nn.Tanh, 'sigmoid': nn.Sigmoid}
+
+def make_activation(name:str,             # A key of `ACTIVATIONS`
+                    choices=None,         # The keys a model allows; None: all of `ACTIVATIONS`
+                    **kwargs,             # Passed to the module (e.g. negative_slope=0.1 for 'leakyrelu')
+                   )->nn.Module:          # A fresh activation module
+    "A fresh activation module by name, checked against the names the caller allows."
+    check_choice('activation', name, list(ACTIVATIONS) if choices is None else list(choices))
+    return ACTIVATIONS[name](**kwargs)
+
+# %% ../nbs/00_core.ipynb #d56509ce
+def _model_device(model:nn.Module)->torch.device:
+    "Device of the model's first parameter (or buffer); CPU for a model with neither."
+    p = next(iter(model.parameters()), None)
+    if p is None: p = next(iter(model.buffers()), None)
+    return p.device if p is not None else torch.device('cpu')
+
+@contextlib.contextmanager
+def eval_on(model:nn.Module,               # The model to evaluate
+            device:str|torch.device|None=None, # Device for the block; None: CUDA when available, else CPU
+           )->Iterator[nn.Module]:         # The same model, in eval mode on `device`
+    "Put `model` in eval mode on `device` for the block, then restore every submodule's mode and the model's device."
+    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    dev, modes, old = default_device(device), [(m, m.training) for m in model.modules()], _model_device(model)
+    model.eval().to(dev)
+    try: yield model
+    finally:
+        for m, training in modes: m.training = training
+        model.to(old)
+
+# %% ../nbs/00_core.ipynb #476e044f
+def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
+            X:torch.Tensor,       # Inputs, first dimension the samples
+            *args:torch.Tensor,   # Extra per-sample tensors batched alongside `X`
+            batch_size:int=64,    # Samples per forward pass
+            device:str|torch.device|None=None, # None: CUDA when available, else CPU
+            verbose:bool=False,   # Show a progress bar
+           )->torch.Tensor|tuple: # Outputs for every sample, on the CPU (a tuple of them if the model returns a tuple)
+    "Batched, gradient-free forward pass that restores the model's mode and device."
+    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
+    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to predict.")
+    check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")
+    check_extra_args(args, len(X))
+    dev, outs = default_device(device), []
+    with eval_on(model, dev), torch.no_grad():
+        for sl in batch_slices(len(X), batch_size, verbose):
+            y = model(X[sl].to(dev), *(a[sl].to(dev) for a in args))
+            if torch.is_tensor(y): outs.append(y.cpu())
+            elif isinstance(y, (tuple, list)) and y and all(torch.is_tensor(o) for o in y): outs.append(tuple(o.cpu() for o in y))
+            else: raise ValueError(f"The model returned a {type(y).__name__}: predict needs a tensor or a tuple of tensors "
+                                   "(wrap the model to pick the output you want).")
+    return torch.cat(outs) if torch.is_tensor(outs[0]) else tuple(torch.cat(o) for o in zip(*outs))

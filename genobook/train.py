@@ -26,7 +26,7 @@ from fastai.distributed import DistributedDL
 from fastai.learner import Learner, Metric
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, MSELossFlat
 from fastai.metrics import AccumMetric
-from .models.bert import mask_tokens
+from .tokenize import mask_tokens
 
 # %% auto #0
 __all__ = ['classification_metrics', 'regression_metrics', 'pearson_loss', 'PearsonLoss', 'PoissonLoss', 'CombinedLoss',
@@ -420,7 +420,7 @@ def mlm_learner(dls:DataLoaders,          # `token_dls` loaders; their targets a
                 p:float=0.15,             # Fraction of tokens selected
                 span:int=1,               # Contiguous run length (k for overlapping k-mers)
                 seed:int|None=None,       # Seed of the masks
-                mask_func:Callable|None=None, # Masking function; None: `genobook.models.bert.mask_tokens`
+                mask_func:Callable|None=None, # Masking function; None: `genobook.tokenize.mask_tokens`
                 **kwargs,                 # Passed to `learner` (early_stop, quiet, cbs, opt_func, lr, ...)
                )->Learner:
     "A `learner` for masked-language-model pretraining: on-the-fly masking, MLM loss, masked-token accuracy."

@@ -14,10 +14,10 @@ from torch import nn
 import torch.nn.functional as F
 from ..core import check_int, check_prob, check_float
 from .encoder import Encoder, EncoderConfig, EncoderOutput, activation_fn
-from ..tokenize import KmerTokenizer, BPETokenizer
+from ..tokenize import KmerTokenizer, BPETokenizer, mask_tokens
 
 # %% auto #0
-__all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'mean_pool', 'RobertaMeanPool', 'mask_tokens', 'BertForMLM',
+__all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'mean_pool', 'RobertaMeanPool', 'BertForMLM',
            'bert_config_from_hf', 'hf_kmer_tokenizer', 'read_hf_weights', 'hf_bert_key', 'load_hf_bert']
 
 # %% ../../nbs/12_models.bert.ipynb #21c0e520
@@ -244,50 +244,6 @@ class RobertaMeanPool(_BertModel):
         out = self.bert(ids, mask, return_attention, attn_scale)
         pooled = mean_pool(out.hidden, mask, ids, (self.config.start_id, self.config.end_id))
         return self._outputs(self.head(pooled), out.attentions, return_attention)
-
-# %% ../../nbs/12_models.bert.ipynb #c6eeba0c
-def mask_tokens(ids:torch.Tensor,             # Token ids (N, T)
-                mask:torch.Tensor,            # Attention mask (N, T): 1 = token, 0 = padding
-                vocab_size:int,               # Size of the vocabulary (random replacements are drawn from it)
-                mask_id:int,                  # Id of the mask token ([MASK] / <mask>)
-                special_ids,                  # Ids never selected nor drawn as replacements ([CLS], [SEP], [PAD], ...)
-                p:float=0.15,                 # Fraction of the real, non-special tokens selected
-                span:int=1,                   # Mask contiguous runs of this many tokens (k for overlapping k-mers)
-                generator:torch.Generator|None=None, # Random generator, for reproducible masking
-               )->tuple[torch.Tensor, torch.Tensor]: # inputs (N, T) with masks applied, labels (N, T) (-100 = not selected)
-    "BERT's MLM corruption: select a fraction `p` of tokens (in runs of `span`), 80 % → mask, 10 % → random, 10 % kept."
-    if not torch.is_tensor(ids) or ids.ndim != 2 or ids.is_floating_point() or ids.dtype == torch.bool:
-        raise ValueError(f"ids must be a 2-D integer tensor (N, T), got {type(ids).__name__}{tuple(ids.shape) if torch.is_tensor(ids) else ''}")
-    if not torch.is_tensor(mask) or mask.shape != ids.shape:
-        raise ValueError(f"mask must be a tensor shaped like ids {tuple(ids.shape)}: pass the pair returned by one encode call")
-    check_int('vocab_size', vocab_size); check_int('span', span)
-    special = sorted({int(s) for s in special_ids})
-    if isinstance(mask_id, bool) or not isinstance(mask_id, (int, np.integer)) or not 0 <= mask_id < vocab_size:
-        raise ValueError(f"mask_id={mask_id!r} must be a token id in [0, {vocab_size})")
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
-        raise ValueError(f"ids hold token id {int(ids.max())} but vocab_size={vocab_size}: pass the tokenizer's vocab_size")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1: raise ValueError(f"p={p!r} must be a fraction in (0, 1)")
-    normal = torch.ones(vocab_size, dtype=torch.bool); normal[[s for s in special if 0 <= s < vocab_size]] = False
-    normal = normal.nonzero()[:, 0]
-    if not len(normal): raise ValueError("every token is in special_ids: nothing to replace masked tokens with")
-    dev = generator.device if generator is not None else ids.device
-    rand = lambda: torch.rand(ids.shape, generator=generator, device=dev).to(ids.device)
-    N, T = ids.shape
-    cand = (mask != 0) & ~torch.isin(ids, torch.tensor(special, dtype=ids.dtype, device=ids.device))
-    if span == 1: sel = cand & (rand() < p)
-    else:
-        q = 1 - (1 - p) ** (1 / span)
-        c = F.pad(cand.to(torch.int32).cumsum(1), (1, 0))
-        fits = torch.zeros_like(cand)
-        if T >= span: fits[:, :T - span + 1] = (c[:, span:] - c[:, :-span]) == span   # all `span` tokens from here are candidates
-        start = (fits & (rand() < q)).float()
-        sel = F.max_pool1d(F.pad(start, (span - 1, 0))[:, None], span, stride=1)[:, 0] > 0   # the span tokens from each start
-    r = rand()
-    to_mask, to_rand = sel & (r < 0.8), sel & (r >= 0.8) & (r < 0.9)
-    pick = torch.randint(len(normal), ids.shape, generator=generator, device=dev).to(ids.device)
-    inputs = torch.where(to_mask, torch.as_tensor(mask_id, dtype=ids.dtype, device=ids.device), ids)
-    inputs = torch.where(to_rand, normal.to(ids.device, ids.dtype)[pick], inputs)
-    return inputs, torch.where(sel, ids, torch.full_like(ids, -100))
 
 # %% ../../nbs/12_models.bert.ipynb #666245c4
 class BertForMLM(_BertModel):
