@@ -4,69 +4,33 @@
 
 # %% ../nbs/40_attention.ipynb #871263de
 from __future__ import annotations
-import inspect, math, warnings
+import math, warnings
 from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import default_device, eval_on, is_int, check_int
-from .models.bert import BertBody
-from .models.longseq import LongSeqTransformer, bins_with_n
+from .core import default_device, eval_on, is_int, check_int, check_float, batch_slices, check_extra_args, output_matrix, resolve_target
+from .protocol import attention_layers, token_mask
 
 # %% auto #0
-__all__ = ['token_mask', 'capture_attention', 'row_entropy', 'AttentionEntropy', 'attention_entropy', 'plot_entropy',
-           'mean_attention', 'plot_attention', 'cls_scores', 'bins_to_bases', 'integration_steps',
-           'attention_attribution', 'class_attention_attribution']
+__all__ = ['capture_attention', 'row_entropy', 'AttentionEntropy', 'attention_entropy', 'plot_entropy', 'mean_attention',
+           'plot_attention', 'cls_scores', 'bins_to_bases', 'integration_steps', 'attention_attribution',
+           'class_attention_attribution']
 
-# %% ../nbs/40_attention.ipynb #8e355e7c
-def token_mask(model:nn.Module,   # A genobook transformer
-               X:torch.Tensor,    # Its first input (ids, one-hot sequences, expression)
-               *args,             # Its other inputs, as passed to the model (for the BERT family: the attention mask)
-              )->torch.Tensor|None: # (N, L) bool, True on real tokens; None when every token is real
-    "Which attention tokens are real (True) and which are padding, as the model itself masks them."
-    body = model if isinstance(model, BertBody) else getattr(model, 'bert', None)
-    if isinstance(body, BertBody):
-        m = args[0] if args and args[0] is not None else None
-        return (X != body.config.pad_id) if m is None else m.bool()
-    if isinstance(model, LongSeqTransformer):
-        if not model.config.mask_n: return None
-        keep = ~bins_with_n(X, model.config.bin_size)
-        return torch.cat([keep.new_ones(len(X), 1), keep], 1)
-    return None
-
-# %% ../nbs/40_attention.ipynb #618ed919
-_NO_ATTENTION = ("use a genobook transformer (TGEM, KmerBert, RobertaMeanPool, LongSeqTransformer, SeqCNN with "
-                 "n_encoder_layers >= 1), or wrap the model so that forward(X, *args, return_attention=True) returns "
-                 "(output, attentions) and forward(X, *args, attn_scale=[...]) scales them")
-
-def _check_model(model):
-    "Raise unless `model` can return its attention."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    try: params = inspect.signature(model.forward).parameters
-    except (TypeError, ValueError): params = {}
-    if 'return_attention' not in params:
-        raise ValueError(f"{type(model).__name__} has no attention to analyse (its forward takes no return_attention): "
-                         f"{_NO_ATTENTION}.")
-    if getattr(getattr(model, 'config', None), 'n_encoder_layers', None) == 0:
-        raise ValueError(f"This {type(model).__name__} has no attention to analyse: it has no transformer layers "
-                         "(n_encoder_layers=0); build it with n_encoder_layers >= 1.")
+# %% ../nbs/40_attention.ipynb #af1bece3
+_NO_ATTENTION = ("use a model that answers the protocol (genobook.protocol: attention_layers(), and "
+                 "forward(X, *args, return_attention=True) returning (output, attentions))")
 
 def _check_inputs(X, args):
     "Raise unless `X` (and the tensors in `args`) are non-empty, aligned on samples and free of NaN/inf."
     if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
     if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): give at least one.")
+    check_extra_args(args, len(X), none_ok=True)
     for name, t in [('X', X)] + [(f'argument {i}', a) for i, a in enumerate(args)]:
-        if t is None: continue
-        if not torch.is_tensor(t) or t.ndim == 0 or len(t) != len(X):
-            raise ValueError(f"{name} must be a tensor with one row per sample of X ({len(X)}), got "
-                             f"{tuple(t.shape) if torch.is_tensor(t) else type(t).__name__}.")
-        if t.is_floating_point() and not torch.isfinite(t).all():
+        if torch.is_tensor(t) and t.is_floating_point() and not torch.isfinite(t).all():
             where = tuple(int(i) for i in (~torch.isfinite(t)).nonzero()[0])
             raise ValueError(f"{name} holds NaN or infinite values (first at index {where}): impute or drop those samples first.")
-
-def _check_batch_size(batch_size):
-    return check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")
 
 def _layer_index(layer, n:int)->int:
     "`layer` as an index in [0, n); negative values count from the end."
@@ -76,14 +40,16 @@ def _layer_index(layer, n:int)->int:
     return int(layer) % n
 
 def _layer_list(layers, n:int)->list[int]:
+    "`layers` (None: all, an int or a list) as a list of indices in [0, n)."
     if layers is None: return list(range(n))
     if is_int(layers): layers = [layers]
     if isinstance(layers, (str, bytes)) or not hasattr(layers, '__iter__'):
         raise ValueError(f"layers={layers!r} must be None (all), an int or a list of ints.")
     return [_layer_index(l, n) for l in layers]
 
+# %% ../nbs/40_attention.ipynb #e17def46
 def _use_pre_mask(model, pre_mask)->bool:
-    "Resolve `pre_mask`: None means 'before the mask when the model has one' (T-GEM)."
+    "Resolve `pre_mask`: None means 'before the mask when the model has one' (T-GEM's `attention_probs`)."
     has = callable(getattr(model, 'attention_probs', None))
     if pre_mask is None: return has
     if pre_mask and not has:
@@ -104,36 +70,34 @@ def _attentions(model, xb, ab, pre_mask:bool)->tuple:
         raise ValueError(f"{type(model).__name__} returned no attention probabilities: {_NO_ATTENTION}.")
     return tuple(atts)
 
+def _mask_padding(atts:list, m:torch.Tensor|None)->tuple[list, torch.Tensor|None]:
+    "Zero padded queries and keys of each (B, H, L, L) tensor whose L is the mask's; the mask, or None when it fits no layer."
+    out = []
+    for a in atts:
+        if m is not None and m.shape[1] == a.shape[-1]:
+            mm = m.to(a.device)
+            a = a * (mm[:, None, :, None] & mm[:, None, None, :]).to(a.dtype)
+        out.append(a)
+    return out, (m if m is not None and all(m.shape[1] == a.shape[-1] for a in out) else None)
+
+# %% ../nbs/40_attention.ipynb #6231c908
 def _iter_attention(model, X, args, batch_size, device, pre_mask, verbose, layers=None):
     "Yield (slice, [per-layer (B, H, L, L) probabilities, padding zeroed], mask (B, L) or None), batch by batch, without gradients."
-    _check_model(model); _check_inputs(X, args); bs = _check_batch_size(batch_size)
+    attention_layers(model, 'attention analysis'); _check_inputs(X, args)
     pre, dev = _use_pre_mask(model, pre_mask), default_device(device)
-    starts = range(0, len(X), bs)
-    if verbose:
-        from fastprogress.fastprogress import progress_bar
-        starts = progress_bar(starts)
     with eval_on(model, dev), torch.no_grad():
-        for s in starts:
-            sl = slice(s, s + bs)
+        for sl in batch_slices(len(X), batch_size, verbose):
             xb, ab = X[sl].to(dev), _slice_args(args, sl, dev)
             atts = _attentions(model, xb, ab, pre)
-            keep = _layer_list(layers, len(atts))
-            m = token_mask(model, xb, *ab)
-            out = []
-            for i in keep:
-                a = atts[i]
-                if m is not None and m.shape[1] == a.shape[-1]:
-                    mm = m.to(a.device)
-                    a = a * (mm[:, None, :, None] & mm[:, None, None, :]).to(a.dtype)
-                out.append(a)
-            yield sl, out, (m if m is not None and all(m.shape[1] == a.shape[-1] for a in out) else None)
+            out, m = _mask_padding([atts[i] for i in _layer_list(layers, len(atts))], token_mask(model, xb, *ab))
+            yield sl, out, m
 
 def _stack_layers(per_layer:list):
     "One (N, layers, H, L, L) tensor when every layer has the same shape, else the list."
     same = all(t.shape == per_layer[0].shape for t in per_layer)
     return torch.stack(per_layer, 1) if same else per_layer
 
-def capture_attention(model:nn.Module,      # A genobook transformer (or any model whose forward takes `return_attention`)
+def capture_attention(model:nn.Module,      # A model with attention (see `genobook.protocol`)
                       X:torch.Tensor,        # First input, first dimension the samples
                       *args,                 # Other per-sample inputs (the BERT family's attention mask, extra features)
                       batch_size:int=64,     # Samples per forward pass
@@ -175,7 +139,7 @@ def _entropy_table(values:torch.Tensor)->pd.DataFrame:
                       columns=pd.RangeIndex(mean.shape[0], name='layer'))
     return df
 
-def attention_entropy(model:nn.Module,     # A genobook transformer
+def attention_entropy(model:nn.Module,     # A model with attention (see `genobook.protocol`)
                       X:torch.Tensor,       # First input, first dimension the samples
                       *args,                # Other per-sample inputs (attention mask, extra features)
                       batch_size:int=64,    # Samples per forward pass
@@ -234,12 +198,12 @@ def plot_entropy(entropy,                 # `AttentionEntropy` or its `values` (
     return fig, axes[0]
 
 # %% ../nbs/40_attention.ipynb #768e7bc9
-def mean_attention(model:nn.Module,     # A genobook transformer
-                   X:torch.Tensor,       # First input, first dimension the samples
-                   *args,                # Other per-sample inputs
-                   batch_size:int=64,    # Samples per forward pass
-                   device=None,          # None: CUDA when available, else CPU
-                   verbose:bool=False,   # Show a progress bar
+def mean_attention(model:nn.Module,     # A model with attention (see `genobook.protocol`)
+                   X:torch.Tensor,       # First input of the data set to average over, samples first
+                   *args,                # Its other per-sample inputs
+                   batch_size:int=64,    # Samples in each forward pass
+                   device=None,          # Where to run; None: CUDA when available, else CPU
+                   verbose:bool=False,   # Show a progress bar over the batches
                    layers=None,          # Only these layers (int or list); None: all
                    pre_mask:bool=False,  # T-GEM only: before the diagonal mask
                   )->torch.Tensor|list:  # (layers, heads, L, L), or one (heads, L, L) per layer when shapes differ
@@ -344,36 +308,17 @@ def integration_steps(n_steps:int,            # Number of points (for 'geometric
     off = {'riemann_left': 0., 'riemann_right': 1., 'riemann_middle': .5}[method]
     return (np.arange(n) + off) / n, np.full(n, 1 / n)
 
-# %% ../nbs/40_attention.ipynb #9c249507
-def _target_fn(target, n:int)->Callable:
-    "`f(output, rows) -> (B,)`: the scalar attributed for each row (`rows` indexes the samples of the batch)."
-    if callable(target):
-        def f(out, rows):
-            v = target(out)
-            if not torch.is_tensor(v) or v.ndim != 1 or len(v) != len(rows):
-                raise ValueError(f"target(output) must return one value per sample, a ({len(rows)},) tensor, got "
-                                 f"{tuple(v.shape) if torch.is_tensor(v) else type(v).__name__}.")
-            return v
-        return f
-    if target is not None and not is_int(target):
-        t = torch.as_tensor(target)
-        if t.ndim != 1 or len(t) != n or t.is_floating_point():
-            raise ValueError(f"target must be None, an int, {n} ints (one class per sample) or a callable, got "
-                             f"{tuple(t.shape)} {t.dtype}.")
-    else: t = None
-    def f(out, rows):
-        if isinstance(out, (tuple, list)):
-            raise ValueError("The model returns several outputs: pass target=callable(output) -> (N,) to choose one.")
-        o = out if out.ndim == 2 else out.reshape(len(out), -1)
-        C = o.shape[1]
-        if target is None:
-            if C != 1: raise ValueError(f"The model has {C} outputs: say which to attribute with target= (a column, one per "
-                                        "sample such as the true classes, or a callable).")
-            return o[:, 0]
-        col = torch.full((len(o),), int(target), device=o.device) if t is None else t.to(o.device)[rows]
-        if col.min() < 0 or col.max() >= C: raise ValueError(f"target {int(col.max() if col.max() >= C else col.min())} is not an output column: use 0..{C - 1}.")
-        return o.gather(1, col[:, None].long())[:, 0]
-    return f
+# %% ../nbs/40_attention.ipynb #46ee32b4
+def _target_values(out, cols:torch.Tensor, fn:Callable|None, rows:torch.Tensor)->torch.Tensor:
+    "The scalar attributed for each row of a batch: `fn(out)`, or output column `cols[rows]` (`rows` index the samples)."
+    if fn is not None:
+        v = fn(out)
+        if not torch.is_tensor(v) or v.ndim != 1 or len(v) != len(rows):
+            raise ValueError(f"target(output) must return one value per sample, a ({len(rows)},) tensor, got "
+                             f"{tuple(v.shape) if torch.is_tensor(v) else type(v).__name__}.")
+        return v
+    o = output_matrix(out)
+    return o.gather(1, cols[rows].to(o.device)[:, None])[:, 0]
 
 def _scales(n:int, layer:int, s)->list:
     return [s if i == layer else None for i in range(n)]
@@ -381,7 +326,29 @@ def _scales(n:int, layer:int, s)->list:
 def _repeat(t, k:int):
     return t.repeat(k, *[1] * (t.ndim - 1)) if torch.is_tensor(t) else t
 
-def attention_attribution(model:nn.Module,       # A genobook transformer
+def _endpoints(model, xb, ab, layer:int)->tuple:
+    "(output at alpha=1, output at alpha=0, layer index, number of layers, the layer's probabilities) of one batch."
+    with torch.no_grad():
+        out1, atts = model(xb, *ab, return_attention=True)
+        if not atts: raise ValueError(f"{type(model).__name__} returned no attention probabilities: {_NO_ATTENTION}.")
+        li = _layer_index(layer, len(atts))
+        P = atts[li]
+        out0 = model(xb, *ab, attn_scale=_scales(len(atts), li, torch.zeros((), dtype=P.dtype, device=P.device)))
+    return out1, out0, li, len(atts), P
+
+def _integrate(model, xb, ab, li:int, n_layers:int, P, alphas, weights, value:Callable)->torch.Tensor:
+    "sum_s w_s dF(alpha_s A)/d scale for every sample of the batch, all steps in one forward and backward pass: (B, H, L, L)."
+    S, B = len(alphas), len(xb)
+    a = torch.as_tensor(alphas, dtype=P.dtype, device=P.device).repeat_interleave(B)
+    scale = a.view(-1, 1, 1, 1).expand(S * B, *P.shape[1:]).clone().requires_grad_(True)
+    with torch.enable_grad():
+        out = model(_repeat(xb, S), *(_repeat(t, S) for t in ab), attn_scale=_scales(n_layers, li, scale))
+        g, = torch.autograd.grad(value(out).sum(), scale)
+    w = torch.as_tensor(weights, dtype=g.dtype, device=g.device).view(S, 1, 1, 1, 1)
+    return (w * g.view(S, B, *P.shape[1:])).sum(0)
+
+# %% ../nbs/40_attention.ipynb #91d31517
+def attention_attribution(model:nn.Module,       # A model with attention that takes `attn_scale` (see `genobook.protocol`)
                           X:torch.Tensor,         # First input, first dimension the samples
                           *args,                  # Other per-sample inputs (attention mask, extra features)
                           layer:int=-1,           # Attention layer to attribute (negative: from the end)
@@ -390,49 +357,31 @@ def attention_attribution(model:nn.Module,       # A genobook transformer
                           method:str='geometric', # Quadrature: 'geometric', 'gausslegendre' or 'riemann_{left,right,middle,trapezoid}'
                           batch_size:int=64,      # Sample x step rows per forward/backward pass (at least one sample's steps)
                           device=None,            # None: CUDA when available, else CPU
-                          return_convergence_delta:bool=False, # Also return sum(attr) - (F(1) - F(0)) per sample
-                          tol:float=0.05,         # Warn when the largest |delta| exceeds tol x the largest |F(1) - F(0)|
+                          return_delta:bool=False, # Also return sum(attr) - (F(1) - F(0)) per sample
+                          tolerance:float=0.05,   # Warn when the largest |delta| exceeds tolerance x the largest |F(1) - F(0)|
                           verbose:bool=False,     # Show a progress bar
                          ):                       # (N, heads, L, L) on the CPU [, delta (N,)]
     "Attention attribution (Hao et al.) of every head of one layer: integrated gradients over scaled attention probabilities."
-    _check_model(model); _check_inputs(X, args)
-    bs, (alphas, weights) = _check_batch_size(batch_size), integration_steps(n_steps, method)
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0: raise ValueError(f"tol={tol!r} must be a positive number.")
-    f, dev, S = _target_fn(target, len(X)), default_device(device), len(alphas)
-    per = max(1, bs // S)                                                       # samples per pass
-    starts = range(0, len(X), per)
-    if verbose:
-        from fastprogress.fastprogress import progress_bar
-        starts = progress_bar(starts)
-    attrs, deltas, gaps = [], [], []
+    attention_layers(model, 'attention attribution'); _check_inputs(X, args)
+    bs, (alphas, weights) = check_int('batch_size', batch_size, 1), integration_steps(n_steps, method)
+    tolerance, dev, S = check_float('tolerance', tolerance), default_device(device), len(alphas)
+    attrs, deltas, gaps, resolved = [], [], [], None
     with eval_on(model, dev):
-        for s0 in starts:
-            sl = slice(s0, s0 + per)
-            xb, ab = X[sl].to(dev), _slice_args(args, sl, dev)
-            B, rows = len(xb), torch.arange(s0, s0 + len(xb))
-            with torch.no_grad():
-                out1, atts = model(xb, *ab, return_attention=True)
-                if not atts: raise ValueError(f"{type(model).__name__} returned no attention probabilities: {_NO_ATTENTION}.")
-                li = _layer_index(layer, len(atts))
-                P = atts[li]
-                f1 = f(out1, rows)
-                f0 = f(model(xb, *ab, attn_scale=_scales(len(atts), li, torch.zeros((), dtype=P.dtype, device=dev))), rows)
-            a = torch.as_tensor(alphas, dtype=P.dtype, device=dev).repeat_interleave(B)
-            scale = a.view(-1, 1, 1, 1).expand(S * B, *P.shape[1:]).clone().requires_grad_(True)
-            with torch.enable_grad():
-                out = model(_repeat(xb, S), *(_repeat(t, S) for t in ab), attn_scale=_scales(len(atts), li, scale))
-                g, = torch.autograd.grad(f(out, rows.repeat(S)).sum(), scale)
-            w = torch.as_tensor(weights, dtype=g.dtype, device=dev).view(S, 1, 1, 1, 1)
-            attr = (w * g.view(S, B, *P.shape[1:])).sum(0)
+        for sl in batch_slices(len(X), max(1, bs // S), verbose):
+            xb, ab, rows = X[sl].to(dev), _slice_args(args, sl, dev), torch.arange(sl.start, sl.stop)
+            out1, out0, li, n_layers, P = _endpoints(model, xb, ab, layer)
+            resolved = resolved or resolve_target(target, out1, len(X))
+            f1, f0 = (_target_values(o, *resolved, rows) for o in (out1, out0))
+            attr = _integrate(model, xb, ab, li, n_layers, P, alphas, weights, lambda o: _target_values(o, *resolved, rows.repeat(S)))
             attrs.append(attr.detach().cpu())
             deltas.append((attr.sum((1, 2, 3)) - (f1 - f0)).detach().cpu()); gaps.append((f1 - f0).abs().detach().cpu())
     attr, delta, gap = torch.cat(attrs), torch.cat(deltas), torch.cat(gaps)
     worst = delta.abs().max().item()
-    if worst > tol * max(gap.max().item(), 1e-12):
+    if worst > tolerance * max(gap.max().item(), 1e-12):
         warnings.warn(f"attention_attribution: the {S}-step {method} integral misses F(1) - F(0) by up to {worst:.3g} "
                       f"(largest |F(1) - F(0)| = {gap.max().item():.3g}): raise n_steps (and use method='geometric' if the output moves "
                       "at tiny alpha, as after a LayerNorm that sees mostly the attention output, e.g. in T-GEM).")
-    return (attr, delta) if return_convergence_delta else attr
+    return (attr, delta) if return_delta else attr
 
 # %% ../nbs/40_attention.ipynb #66d10c79
 def class_attention_attribution(model:nn.Module,   # A classifier with attention (T-GEM)
@@ -445,7 +394,7 @@ def class_attention_attribution(model:nn.Module,   # A classifier with attention
                                 target=None,        # Output to attribute; None: the class `label` itself
                                 max_samples:int|None=None, # Use at most this many of the class's samples
                                 seed:int=0,         # Seed of that draw
-                                **kwargs,           # `attention_attribution` options: n_steps, method, batch_size, device, tol, verbose
+                                **kwargs,           # `attention_attribution` options: n_steps, method, batch_size, device, tolerance, verbose
                                )->torch.Tensor:     # (layers, heads, L, L): the mean over the class's samples
     "Attention attribution of every layer, averaged over the samples of one class (T-GEM)."
     yt = torch.as_tensor(y)

@@ -12,13 +12,15 @@ import pandas as pd
 import torch
 from torch import nn
 from captum.attr import Saliency, InputXGradient, IntegratedGradients, GuidedBackprop, NoiseTunnel
-from .core import default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int, output_matrix
+from .core import (default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int, output_matrix,
+                           batch_slices, check_extra_args, resolve_target)
+from .protocol import check_model, embedding_layer
+from .seq import check_one_hot
 from .tokenize import kmer_to_nucleotide
 
 # %% auto #0
-__all__ = ['METHODS', 'GRADIENT_KINDS', 'embedding_layer', 'token_baseline', 'Attribution', 'attribute', 'token_to_nucleotide',
-           'process_gradients', 'class_importance', 'importance_table', 'write_rnk', 'plot_attribution_logo',
-           'plot_gene_importance']
+__all__ = ['METHODS', 'GRADIENT_KINDS', 'token_baseline', 'Attribution', 'attribute', 'token_to_nucleotide', 'process_gradients',
+           'class_importance', 'importance_table', 'write_rnk', 'plot_attribution_logo', 'plot_gene_importance']
 
 # %% ../nbs/30_attr.ipynb #14d0c18c
 METHODS = ('saliency', 'input_x_gradient', 'ig', 'sg_ig', 'vg_ig', 'gb', 'sg_gb', 'vg_gb', 'deeplift_shap')
@@ -46,10 +48,6 @@ class _Objective(nn.Module):
         return y[:, None] if self.keepdim else y
 
 # %% ../nbs/30_attr.ipynb #f10dcfe9
-def embedding_layer(model:nn.Module)->nn.Module|None:
-    "The layer token models are attributed at (`model.bert.embeddings`), or None for models that take real-valued input."
-    return getattr(getattr(model, 'bert', None), 'embeddings', None)
-
 def token_baseline(ids:torch.Tensor,   # Token ids (N, T), [CLS] first
                    mask:torch.Tensor|None, # Attention mask (N, T) (1 = real token); None: ids != pad_id
                    start_id:int,       # [CLS] / <s>
@@ -75,79 +73,151 @@ class Attribution(NamedTuple):
     attributions: torch.Tensor  # Shaped like X; (N, T) for token ids
     delta: torch.Tensor         # (N,) sum of attributions - (f(x) - f(baseline)), captum's convergence delta
 
-def _check_inputs(model, X, args, token:bool):
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+# %% ../nbs/30_attr.ipynb #a2829edb
+def _check_inputs(model:nn.Module,  # The model attributed
+                  X,                # Its first input
+                  args:tuple,       # Its other inputs
+                  token:bool,       # Whether the model is a token model (it has an `embedding_layer`)
+                  method:str='ig',  # One of `METHODS`
+                 )->None:
+    "Raise a `ValueError` naming what to change unless `X` and `args` suit `model` and `method`."
+    check_model(model)
     if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
     if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to attribute.")
     if token:
         if X.is_floating_point() or X.ndim != 2 or X.dtype == torch.bool:
             raise ValueError(f"{type(model).__name__} is a token model: X must be token ids, an integer (N, T) tensor from a "
                              f"tokenizer's encode, got {X.dtype} {tuple(X.shape)}.")
+        if method == 'deeplift_shap': raise ValueError("method='deeplift_shap' needs one-hot sequences; for token models use 'ig' (at the embeddings).")
     else:
         if not X.is_floating_point():
             raise ValueError(f"X must be a float tensor (one-hot (N, 4, L) or expression (N, G)), got {X.dtype}: use X.float() "
-                             "(token ids need a model with .bert.embeddings).")
-        if X.ndim == 3 and X.shape[1] != 4:
-            hint = ' (channels last? use X.transpose(1, 2))' if X.shape[2] == 4 else ''
-            raise ValueError(f"Sequences must be one-hot of shape (N, 4, L), got {tuple(X.shape)}{hint}.")
-        if X.ndim not in (2, 3):
-            raise ValueError(f"X must be sequences (N, 4, L) or expression (N, G), got shape {tuple(X.shape)}.")
+                             "(token ids need a model with an embedding_layer, see genobook.protocol).")
+        if method == 'deeplift_shap' and X.ndim != 3:
+            raise ValueError(f"method='deeplift_shap' works on one-hot sequences (N, 4, L) only (dinucleotide-shuffled "
+                             f"references), got shape {tuple(X.shape)}: use 'ig' or 'input_x_gradient' for other inputs.")
+        if X.ndim == 3: check_one_hot(X)
+        elif X.ndim != 2: raise ValueError(f"X must be sequences (N, 4, L) or expression (N, G), got shape {tuple(X.shape)}.")
         bad = (~torch.isfinite(X.flatten(1))).any(1).nonzero()[:, 0].tolist()
         if bad: raise ValueError(f"X has NaN or infinite values in sample(s) {bad[:10]}{' ...' if len(bad) > 10 else ''}: "
                                  "impute or drop them before attributing.")
-    for i, a in enumerate(args):
-        if not torch.is_tensor(a) or a.ndim == 0 or len(a) != len(X):
-            raise ValueError(f"Extra argument {i} must be a tensor with {len(X)} rows like X.")
+    check_extra_args(args, len(X))
 
-def _resolve_target(target, out, n:int)->tuple[torch.Tensor, Callable|None]:
-    "Per-sample column indices (N,) and the callable, from `target` and the output of a probe forward pass."
-    if callable(target) and not torch.is_tensor(target): return torch.zeros(n, dtype=torch.long), target
-    K = output_matrix(out).shape[1]
-    if target is None:
-        if K != 1: raise ValueError(f"The model has {K} outputs: pass target= an int in [0, {K}), a per-sample tensor of "
-                                    "them (e.g. the true classes), or a callable on the output.")
-        return torch.zeros(n, dtype=torch.long), None
-    if is_int(target): t = torch.full((n,), int(target), dtype=torch.long)
-    else:
-        t = torch.as_tensor(np.asarray(target.cpu() if torch.is_tensor(target) else target))
-        if t.ndim != 1 or len(t) != n or t.is_floating_point() or t.dtype == torch.bool:
-            raise ValueError(f"target must be None, an int, a callable, or {n} integers (one per sample), got "
-                             f"{t.dtype} {tuple(t.shape)}.")
-        t = t.long()
-    if len(t) and (t.min() < 0 or t.max() >= K):
-        raise ValueError(f"target {int(t.max() if t.max() >= K else t.min())} is out of range: the model has {K} "
-                         f"output(s), so targets go from 0 to {K - 1}.")
-    return t, None
+def _check_options(method:str, batch_size, n_steps, internal_batch_size, nt_samples, stdevs, tolerance, seed, return_delta
+                  )->tuple[int, int, int|None, int, float, float]: # batch_size, n_steps, internal_batch_size, nt_samples, stdevs, tolerance
+    "`attribute`'s numeric options, checked."
+    bs, n_steps, nt_samples = check_int('batch_size', batch_size), check_int('n_steps', n_steps), check_int('nt_samples', nt_samples)
+    if internal_batch_size is not None: internal_batch_size = check_int('internal_batch_size', internal_batch_size)
+    stdevs, tolerance = check_float('stdevs', stdevs, lo_open=False), check_float('tolerance', tolerance, lo_open=False)
+    if seed is not None and not is_int(seed): raise ValueError(f"seed must be an integer or None, got {seed!r}.")
+    if return_delta and method != 'ig': raise ValueError(f"return_delta=True is for method='ig' (completeness), not {method!r}.")
+    return bs, n_steps, internal_batch_size, nt_samples, stdevs, tolerance
 
-# %% ../nbs/30_attr.ipynb #c6000765
-def _batch_attr(objective, method, inp, base, fargs, n_steps, internal_batch_size, nt_samples, stdevs):
-    "One batch through captum: (attributions, delta or None)."
-    algo_name, nt_type = _NOISE.get(method, (method, None))
-    kw = dict(additional_forward_args=fargs)
-    if algo_name == 'ig':
-        algo = IntegratedGradients(objective)
-        kw.update(baselines=base, n_steps=n_steps, internal_batch_size=internal_batch_size)
-        if nt_type is None: kw['return_convergence_delta'] = True
-    elif algo_name == 'gb': algo = GuidedBackprop(objective)
-    elif algo_name == 'saliency': algo, kw['abs'] = Saliency(objective), False
-    else: algo = InputXGradient(objective)
-    if nt_type is not None:
-        return NoiseTunnel(algo).attribute(inp, nt_type=nt_type, nt_samples=nt_samples, stdevs=stdevs, **kw), None
-    res = algo.attribute(inp, **kw)
-    return res if isinstance(res, tuple) else (res, None)
+# %% ../nbs/30_attr.ipynb #591f03d2
+def _token_ids(model:nn.Module)->tuple[int, int, int]:
+    "(start, end, pad) ids of a token model's default baseline, from its `config`."
+    c = getattr(model, 'config', None)
+    ids = tuple(getattr(c, k, None) for k in ('start_id', 'end_id', 'pad_id'))
+    if not all(is_int(i) for i in ids):
+        raise ValueError(f"{type(model).__name__} has no config with integer start_id, end_id and pad_id for the default token "
+                         "baseline: pass baselines= token ids shaped like X (e.g. token_baseline(ids, mask, cls, sep, pad)).")
+    return ids
 
-def _deeplift_shap(objective, X, args, t, baselines, n_shuffles, seed, batch_size, device, verbose, tolerance):
-    from tangermeme.deep_lift_shap import deep_lift_shap
-    if X.ndim != 3 or not ((X == 0) | (X == 1)).all() or not (X.sum(1) <= 1).all():
-        raise ValueError("method='deeplift_shap' works on one-hot sequences (N, 4, L) only (dinucleotide-shuffled "
-                         "references): use 'ig' or 'input_x_gradient' for other inputs.")
-    refs = dict(n_shuffles=check_int('n_shuffles', n_shuffles))
-    if baselines is not None:
+def _resolve_baselines(model:nn.Module,  # The model attributed
+                       X:torch.Tensor,   # Its first input (N, ...)
+                       args:tuple,       # Its other inputs (token models: the attention mask first)
+                       baselines,        # None or references in the space of X (see the table above)
+                       token:bool,       # Whether the model is a token model
+                       method:str='ig',  # One of `METHODS`
+                      )->torch.Tensor|None: # Like X; deeplift_shap: (N, n_refs, 4, L), or None for its shuffles
+    "The reference(s) each sample is compared with: `baselines[i]` for sample `i`, after broadcasting, or the method's default."
+    if method == 'deeplift_shap':
+        if baselines is None: return None
         b = torch.as_tensor(baselines, dtype=X.dtype)
         if b.ndim != 4 or b.shape[0] != len(X) or b.shape[2:] != X.shape[1:]:
             raise ValueError(f"deeplift_shap baselines must be references shaped (N, n_refs, 4, L) = ({len(X)}, n, "
                              f"{X.shape[1]}, {X.shape[2]}), got {tuple(b.shape)}; None: dinucleotide shuffles.")
-        refs = dict(references=b)
+        return b
+    if token:
+        b = token_baseline(X, args[0] if args else None, *_token_ids(model)) if baselines is None else torch.as_tensor(baselines)
+        if b.shape != X.shape or b.is_floating_point():
+            raise ValueError(f"baselines of a token model are token ids shaped like X {tuple(X.shape)}, got {tuple(b.shape)}.")
+        return b
+    b = torch.zeros((), dtype=X.dtype) if baselines is None else torch.as_tensor(baselines, dtype=X.dtype)
+    try: return torch.broadcast_to(b, X.shape)
+    except RuntimeError: raise ValueError(f"baselines of shape {tuple(b.shape)} do not broadcast to X {tuple(X.shape)}: "
+                                          "give one like X, one like a single sample, or a number.") from None
+
+# %% ../nbs/30_attr.ipynb #6e8463b4
+def _captum_method(objective:nn.Module,   # The per-sample scalar (`_Objective`)
+                   method:str,            # One of `METHODS` but 'deeplift_shap'
+                   n_steps:int=50,        # IG integration points
+                   internal_batch_size:int|None=None, # IG rows per forward pass
+                   nt_samples:int=5,      # Noise tunnels: noisy copies per sample
+                   stdevs:float=0.1,      # Noise tunnels: s.d. of the noise
+                  )->Callable:            # run(inputs, baselines, forward_args) -> (attributions, delta or None)
+    "One batch's captum call for `method`."
+    algo_name, nt_type = _NOISE.get(method, (method, None))
+    algo = {'ig': IntegratedGradients, 'gb': GuidedBackprop, 'saliency': Saliency, 'input_x_gradient': InputXGradient}[algo_name](objective)
+    def run(inp, base, fargs):
+        kw = dict(additional_forward_args=fargs)
+        if algo_name == 'ig':
+            kw.update(baselines=base, n_steps=n_steps, internal_batch_size=internal_batch_size)
+            if nt_type is None: kw['return_convergence_delta'] = True
+        elif algo_name == 'saliency': kw['abs'] = False
+        if nt_type is not None:
+            return NoiseTunnel(algo).attribute(inp, nt_type=nt_type, nt_samples=nt_samples, stdevs=stdevs, **kw), None
+        res = algo.attribute(inp, **kw)
+        return res if isinstance(res, tuple) else (res, None)
+    return run
+
+# %% ../nbs/30_attr.ipynb #d3587593
+def _run_batches(run:Callable,          # From `_captum_method`
+                 X:torch.Tensor,        # Inputs (N, ...)
+                 base:torch.Tensor,     # References like X (`_resolve_baselines`)
+                 args:tuple,            # Extra model inputs, one row per sample
+                 t:torch.Tensor,        # (N,) per-sample output columns (`genobook.core.resolve_target`)
+                 emb:nn.Module|None,    # The embedding layer of a token model, or None
+                 batch_size:int,        # Samples per batch
+                 seed:int|None,         # Seed of the noise; None: torch's global generator
+                 device:torch.device,   # Where the model is
+                 verbose:bool=False,    # Show a progress bar
+                )->tuple[torch.Tensor, torch.Tensor|None]: # (attributions like X ((N, T) for tokens), deltas (N,) or None)
+    "Run one captum method over `X` batch by batch, reproducibly seeded, results on the CPU."
+    outs, deltas = [], []
+    for sl in batch_slices(len(X), batch_size, verbose):
+        xb, bb = X[sl].to(device), base[sl].to(device)
+        fargs = (*(a[sl].to(device) for a in args), t[sl].to(device))
+        if emb is not None:
+            with torch.no_grad(): xb, bb, fargs = emb(xb), emb(bb), (xb, *fargs)
+        with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else [], enabled=seed is not None):
+            if seed is not None: torch.manual_seed(seed + sl.start)
+            a, d = run(xb, bb, fargs)
+        outs.append((a.sum(-1) if emb is not None else a).detach().cpu())
+        if d is not None: deltas.append(d.detach().cpu())
+    return torch.cat(outs), (torch.cat(deltas) if deltas else None)
+
+# %% ../nbs/30_attr.ipynb #174e4f58
+def _check_deltas(attr:torch.Tensor,  # IG attributions (N, ...)
+                  delta:torch.Tensor, # (N,) convergence deltas
+                  tolerance:float,    # Largest |delta| allowed, as a fraction of max(1, |f(x) - f(x')|)
+                  n_steps:int,        # The steps used, for the message
+                 )->torch.Tensor:     # (N,) relative deltas
+    "Warn when IG's attributions do not add up to the output difference within `tolerance`."
+    gap = (attr.flatten(1).sum(1) - delta).abs()             # |f(x) - f(baseline)|
+    rel = delta.abs() / gap.clamp(min=1)
+    worst = int(rel.argmax())
+    if rel[worst] > tolerance:
+        warnings.warn(f"IG completeness: |delta| = {delta[worst].abs():.3g} for sample {worst}, {rel[worst]:.1%} of "
+                      f"|f(x) - f(baseline)| = {gap[worst]:.3g} ({int((rel > tolerance).sum())} sample(s) above tolerance={tolerance}): "
+                      f"the attributions do not add up to the output difference; raise n_steps (now {n_steps}).", RuntimeWarning)
+    return rel
+
+# %% ../nbs/30_attr.ipynb #c6000765
+def _deeplift_shap(objective, X, args, t, references, n_shuffles, seed, batch_size, device, verbose, tolerance):
+    "tangermeme's DeepLIFT/SHAP of the target of each one-hot sequence against `references` (None: `n_shuffles` shuffles)."
+    from tangermeme.deep_lift_shap import deep_lift_shap
+    refs = dict(n_shuffles=check_int('n_shuffles', n_shuffles)) if references is None else dict(references=references)
     objective.keepdim = True
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Convergence deltas too high')
@@ -156,11 +226,11 @@ def _deeplift_shap(objective, X, args, t, baselines, n_shuffles, seed, batch_siz
 
 # %% ../nbs/30_attr.ipynb #4886adb2
 def attribute(model:nn.Module,           # Any module with `y = model(X, *args)` (token models: `model(ids, mask, ...)`)
-              X:torch.Tensor,            # One-hot (N, 4, L), expression (N, G), or token ids (N, T) for models with `.bert.embeddings`
+              X:torch.Tensor,            # One-hot (N, 4, L), expression (N, G), or token ids (N, T) for models with an `embedding_layer`
               *args:torch.Tensor,        # Extra per-sample inputs (an attention mask, ...), batched with X, not attributed
               method:str='ig',           # One of `METHODS`
               target=None,               # None (one output), int, (N,) per-sample ints, or callable(output) -> (N,)
-              baselines=None,            # IG reference: None = zeros (token models: [CLS] [PAD]... [SEP]); a tensor like X or broadcastable to it; deeplift_shap: (N, n, 4, L) references
+              baselines=None,            # References in the space of X: `baselines[i]` (after broadcasting) is sample i's; deeplift_shap: (N, n_refs, 4, L); None: the method's default (see Step 2)
               n_steps:int=50,            # IG integration points
               internal_batch_size:int|None=None, # IG: rows per forward pass across the interpolation steps; None: all at once
               nt_samples:int=5,          # Noise tunnels: noisy copies per sample
@@ -175,56 +245,21 @@ def attribute(model:nn.Module,           # Any module with `y = model(X, *args)`
              )->torch.Tensor|Attribution: # Shaped like X ((N, T) for token ids), on the CPU
     "Attributions of `model`'s `target` output to the features of `X`, by any method of `METHODS`, batched."
     check_choice('method', method, METHODS)
-    emb = embedding_layer(model) if isinstance(model, nn.Module) else None
-    _check_inputs(model, X, args, token=emb is not None)
-    bs, n_steps, nt_samples = check_int('batch_size', batch_size), check_int('n_steps', n_steps), check_int('nt_samples', nt_samples)
-    if internal_batch_size is not None: internal_batch_size = check_int('internal_batch_size', internal_batch_size)
-    stdevs, tolerance = check_float('stdevs', stdevs, lo_open=False), check_float('tolerance', tolerance, lo_open=False)
-    if seed is not None and not is_int(seed): raise ValueError(f"seed must be an integer or None, got {seed!r}.")
-    if return_delta and method != 'ig': raise ValueError(f"return_delta=True is for method='ig' (completeness), not {method!r}.")
-    dev, N = default_device(device), len(X)
+    emb = embedding_layer(model)
+    _check_inputs(model, X, args, emb is not None, method)
+    bs, n_steps, internal_batch_size, nt_samples, stdevs, tolerance = _check_options(
+        method, batch_size, n_steps, internal_batch_size, nt_samples, stdevs, tolerance, seed, return_delta)
+    dev = default_device(device)
     with eval_on(model, dev):
         with torch.no_grad(): probe = model(X[:2].to(dev), *(a[:2].to(dev) for a in args))
-        t, select = _resolve_target(target, probe, N)
+        t, select = resolve_target(target, probe, len(X))
         objective = _Objective(model, select, emb)
-        if method == 'deeplift_shap':
-            if emb is not None: raise ValueError("method='deeplift_shap' needs one-hot sequences; for token models use 'ig' (at the embeddings).")
-            return _deeplift_shap(objective, X, args, t, baselines, n_shuffles, seed, bs, dev, verbose, tolerance)
-        if emb is not None:
-            c = model.config
-            base_all = token_baseline(X, args[0] if args else None, c.start_id, c.end_id, c.pad_id) if baselines is None else torch.as_tensor(baselines)
-            if base_all.shape != X.shape or base_all.is_floating_point():
-                raise ValueError(f"baselines of a token model are token ids shaped like X {tuple(X.shape)}, got {tuple(base_all.shape)}.")
-        else:
-            base_all = torch.zeros((), dtype=X.dtype) if baselines is None else torch.as_tensor(baselines, dtype=X.dtype)
-            try: base_all = torch.broadcast_to(base_all, X.shape)
-            except RuntimeError: raise ValueError(f"baselines of shape {tuple(base_all.shape)} do not broadcast to X {tuple(X.shape)}: "
-                                                  "give one like X, one like a single sample, or a number.") from None
-        starts = range(0, N, bs)
-        if verbose:
-            from fastprogress.fastprogress import progress_bar
-            starts = progress_bar(starts)
-        outs, deltas = [], []
-        for s in starts:
-            xb, bb = X[s:s+bs].to(dev), base_all[s:s+bs].to(dev)
-            fargs = (*(a[s:s+bs].to(dev) for a in args), t[s:s+bs].to(dev))
-            if emb is not None:
-                with torch.no_grad(): xb, bb, fargs = emb(xb), emb(bb), (xb, *fargs)
-            with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else [], enabled=seed is not None):
-                if seed is not None: torch.manual_seed(seed + s)
-                a, d = _batch_attr(objective, method, xb, bb, fargs, n_steps, internal_batch_size, nt_samples, stdevs)
-            outs.append((a.sum(-1) if emb is not None else a).detach().cpu())
-            if d is not None: deltas.append(d.detach().cpu())
-    attr = torch.cat(outs)
+        base = _resolve_baselines(model, X, args, baselines, emb is not None, method)
+        if method == 'deeplift_shap': return _deeplift_shap(objective, X, args, t, base, n_shuffles, seed, bs, dev, verbose, tolerance)
+        run = _captum_method(objective, method, n_steps, internal_batch_size, nt_samples, stdevs)
+        attr, delta = _run_batches(run, X, base, args, t, emb, bs, seed, dev, verbose)
     if method != 'ig': return attr
-    delta = torch.cat(deltas)
-    gap = (attr.flatten(1).sum(1) - delta).abs()             # |f(x) - f(baseline)|
-    rel = delta.abs() / gap.clamp(min=1)
-    worst = int(rel.argmax())
-    if rel[worst] > tolerance:
-        warnings.warn(f"IG completeness: |delta| = {delta[worst].abs():.3g} for sample {worst}, {rel[worst]:.1%} of "
-                      f"|f(x) - f(baseline)| = {gap[worst]:.3g} ({int((rel > tolerance).sum())} sample(s) above tolerance={tolerance}): "
-                      f"the attributions do not add up to the output difference; raise n_steps (now {n_steps}).", RuntimeWarning)
+    _check_deltas(attr, delta, tolerance, n_steps)
     return Attribution(attr, delta) if return_delta else attr
 
 # %% ../nbs/30_attr.ipynb #d3aaca8c

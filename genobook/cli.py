@@ -4,23 +4,23 @@
 
 # %% ../nbs/50_cli.ipynb #d35489e5
 from __future__ import annotations
-import sys, os, json, ast, importlib, importlib.util, dataclasses, tempfile
+import sys, os, json, ast, importlib, importlib.util, tempfile
 from pathlib import Path
 from typing import NamedTuple
 import pandas as pd
 from fastcore.script import call_parse, anno_parser, bool_arg
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'COMMANDS', 'USER_ERRORS', 'datasets', 'output_path', 'load_checkpoint', 'fetch',
-           'read_config', 'TrainingData', 'training_data', 'train_model', 'train', 'Inputs', 'read_inputs',
-           'output_names', 'predict_table', 'predict', 'resolve_target', 'per_base_scores', 'attribute', 'ism', 'tism',
-           'tracks', 'motifs', 'attention', 'entropy', 'network', 'resolve_command', 'command_doc', 'main']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'datasets_cmd', 'output_path', 'load_checkpoint', 'fetch_cmd', 'train_cmd', 'Inputs',
+           'read_inputs', 'output_names', 'predict_table', 'predict_cmd', 'command_target', 'per_base_scores',
+           'attribute_cmd', 'ism_cmd', 'tism_cmd', 'tracks_cmd', 'motifs_cmd', 'attention_cmd', 'entropy_cmd',
+           'network_cmd', 'resolve_command', 'command_doc', 'main']
 
 # %% ../nbs/50_cli.ipynb #d151787d
 @call_parse
-def datasets(names:str='',            # Comma-separated data-set names; empty means all registered sets
-             force:bool_arg=False,     # Download again even when the cached copy is valid
-            )->pd.DataFrame:          # One row per data set
+def datasets_cmd(names:str='',            # Comma-separated data-set names; empty means all registered sets
+                 force:bool_arg=False,     # Download again even when the cached copy is valid
+                )->pd.DataFrame:          # One row per data set
     "Fetch, verify and load registered data sets, then print a table of what each holds."
     from genobook import datasets as gd
     valid = list(gd.list_datasets().name)
@@ -42,16 +42,16 @@ def output_path(out:str|Path,        # Where the user asked the result to go
                 suffixes:tuple=(),   # Accepted suffixes (lower case, e.g. ('.csv',)); empty: any
                 what:str='output',   # What the file holds, for the messages
                )->Path:              # The path, its parent folder created
-    "Check that `out` can receive a file of one of `suffixes`, creating its folder; raise a ValueError saying what to change."
+    "`core.check_output_path` for a command's --out: its folder created, an empty value named as the missing option."
+    from genobook.core import check_output_path
     if not str(out).strip(): raise ValueError(f"No {what} file given: pass --out FILE.")
-    p = Path(out).expanduser()
-    name = p.name.lower()
-    if p.is_dir(): raise ValueError(f"{p} is a folder: give a file name for the {what}, e.g. {p/('out' + (suffixes[0] if suffixes else ''))}.")
-    if suffixes and not any(name.endswith(s) for s in suffixes):
-        raise ValueError(f"{p} does not end in {' or '.join(suffixes)}: the {what} is written in that format, so name the file accordingly.")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(p.parent, os.W_OK): raise ValueError(f"Cannot write the {what} to {p}: {p.parent} is not writable. Choose another --out.")
-    return p
+    return check_output_path(out, what, suffixes, make_parent=True)
+
+def _write_table(path:Path, table:pd.DataFrame, **to_csv)->Path:
+    "Write `table` to `path` atomically with `DataFrame.to_csv(**to_csv)`."
+    from genobook.core import atomic_write
+    with atomic_write(path) as f: table.to_csv(f, **to_csv)
+    return path
 
 def load_checkpoint(path:str|Path,   # A file written by `save_model` (e.g. by `genobook train`)
                     device:str='',   # Torch device; '' picks CUDA when available
@@ -73,13 +73,12 @@ def _side_csv(fasta:Path)->Path:
     return fasta.with_suffix('.csv')
 
 @call_parse
-def fetch(name:str,       # A registered data set (see `genobook datasets`)
-          out:str='',     # Export to this file: .h5ad/.csv for pbmc68k; .fa[.gz]/.fasta[.gz] (+ side CSV) or .csv for sequence sets
-          force:bool_arg=False, # Download again even when the cached copy is valid
-         )->Path:         # The cached data set, or the file written
+def fetch_cmd(name:str,       # A registered data set (see `genobook datasets`)
+              out:str='',     # Export to this file: .h5ad/.csv for pbmc68k; .fa[.gz]/.fasta[.gz] (+ side CSV) or .csv for sequence sets
+              force:bool_arg=False, # Download again even when the cached copy is valid
+             )->Path:         # The cached data set, or the file written
     "Fetch one registered data set into the cache and optionally export it as FASTA, CSV or h5ad."
     from genobook import datasets as gd
-    from genobook.core import atomic_write
     from genobook.seq import write_fasta
     if name not in gd.REGISTRY: gd.fetch(name)   # raises, naming the valid sets
     cached = gd.fetch(name, force=force)
@@ -97,231 +96,25 @@ def fetch(name:str,       # A registered data set (see `genobook datasets`)
             table = pd.DataFrame(X, index=data.obs_names, columns=data.var_names)
             label = 'bulk_labels' if 'bulk_labels' in data.obs else None
             if label: table.insert(0, label, data.obs[label].astype(str).to_numpy())
-            with atomic_write(p) as f: table.to_csv(f, index_label='cell')
+            _write_table(p, table, index_label='cell')
         print(f'wrote {p}'); return p
     p = output_path(out, _FASTA + ('.csv',), f'{name} export')
     names = _record_names(name, data)
     if p.name.lower().endswith('.csv'):
-        with atomic_write(p) as f: data.assign(name=names).to_csv(f, index=False)
+        _write_table(p, data.assign(name=names), index=False)
         print(f'wrote {p}'); return p
     write_fasta(dict(zip(names, data['seq'].astype(str))), p)
     side = _side_csv(p)
-    with atomic_write(side) as f: data.drop(columns=['seq']).assign(name=names).set_index('name').to_csv(f)
+    _write_table(side, data.drop(columns=['seq']).assign(name=names).set_index('name'))
     print(f'wrote {p} and its labels {side}'); return p
 
-# %% ../nbs/50_cli.ipynb #d8cd74fe
-MODEL_KINDS = {'tgem': ('genobook.models.tgem', 'TGEM', 'TGEMConfig', 'expression'),
-               'cnn': ('genobook.models.cnn', 'SeqCNN', 'CNNConfig', 'sequence'),
-               'kmer_bert': ('genobook.models.bert', 'KmerBert', 'BertConfig', 'tokens'),
-               'roberta': ('genobook.models.bert', 'RobertaMeanPool', 'BertConfig', 'tokens'),
-               'longseq': ('genobook.models.longseq', 'LongSeqTransformer', 'LongSeqConfig', 'sequence')}
-_FROM_DATA = {'n_genes', 'n_classes', 'n_tasks', 'length', 'n_outputs', 'vocab_size', 'max_len', 'pad_id', 'start_id',
-              'end_id', 'mask_id', 'type_vocab_size'}
-_SECTIONS = {'data': {'dataset', 'fasta', 'labels', 'expression', 'label', 'task', 'length', 'n_top_genes', 'n_train',
-                      'n_valid', 'n_test', 'valid', 'test'},
-             'tokenizer': {'k', 'vocab_size', 'min_frequency'},
-             'train': {'epochs', 'lr', 'batch_size', 'seed', 'device'},
-             'output': {'checkpoint', 'metrics'}}
-_TRAIN_DEFAULTS = dict(epochs=1, lr=1e-3, batch_size=64, seed=0, device='')
-DEFAULT_LABELS = {'pbmc68k': 'bulk_labels', 'chip_oct4_mafk': 'label', 'sortseq_lac': 'mean_bin', 'mpsa_splice': 'psi'}
-
-def _config_fields(kind:str)->list[str]:
-    mod, _, cfg, _ = MODEL_KINDS[kind]
-    return [f.name for f in dataclasses.fields(getattr(importlib.import_module(mod), cfg)) if f.name not in _FROM_DATA]
-
-def _unknown(where:str, keys, valid)->None:
-    bad = sorted(set(keys) - set(valid))
-    if bad: raise ValueError(f"Unknown key{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))} in {where}: valid keys are {', '.join(sorted(valid))}.")
-
-def read_config(path:str|Path,   # A .toml or .json training config
-               )->dict:          # The checked config, paths made absolute, defaults filled in
-    "Read and check a `genobook train` config: every table and key known, one data source, a model kind."
-    import tomllib
-    p = Path(path).expanduser()
-    if not p.is_file(): raise ValueError(f"No config file at {p}: give a .toml or .json file (see `genobook train --help`).")
-    suffix = p.suffix.lower()
-    if suffix not in ('.toml', '.json'): raise ValueError(f"{p} is neither .toml nor .json: write the config in one of them.")
-    try: cfg = tomllib.loads(p.read_text()) if suffix == '.toml' else json.loads(p.read_text())
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is not valid {suffix[1:].upper()}: {e}") from None
-    if not isinstance(cfg, dict): raise ValueError(f"{p} must hold a table/object with data, model, train and output sections.")
-    _unknown(f'{p.name}', cfg, [*_SECTIONS, 'model'])
-    for s in cfg:
-        if not isinstance(cfg[s], dict): raise ValueError(f"[{s}] in {p.name} must be a table of keys, got {type(cfg[s]).__name__}.")
-    for s, valid in _SECTIONS.items(): _unknown(f'[{s}] of {p.name}', cfg.get(s, {}), valid)
-    data, model = dict(cfg.get('data', {})), dict(cfg.get('model', {}))
-    kind = model.pop('kind', None)
-    if kind not in MODEL_KINDS: raise ValueError(f"[model] kind={kind!r} in {p.name}: choose one of {', '.join(MODEL_KINDS)}.")
-    _unknown(f'[model] of {p.name} (kind {kind!r})', model, _config_fields(kind))
-    sources = [k for k in ('dataset', 'fasta', 'expression') if k in data]
-    if len(sources) != 1: raise ValueError(f"[data] of {p.name} needs exactly one of dataset, fasta (+ labels) or expression; got {sources or 'none'}.")
-    if 'fasta' in data and 'labels' not in data: raise ValueError(f"[data] fasta in {p.name} needs labels = 'a CSV with a name column and the target column'.")
-    for k in ('fasta', 'labels', 'expression'):
-        if k in data: data[k] = str((p.parent/Path(data[k]).expanduser()).resolve())
-    out = {k: str((p.parent/Path(v).expanduser()).resolve()) for k, v in cfg.get('output', {}).items()}
-    out.setdefault('checkpoint', str(p.parent/'model.pt')); out.setdefault('metrics', str(Path(out['checkpoint']).with_suffix('.metrics.json')))
-    return dict(data=data, kind=kind, model=model, tokenizer=dict(cfg.get('tokenizer', {})),
-                train={**_TRAIN_DEFAULTS, **cfg.get('train', {})}, output=out, path=str(p))
-
-# %% ../nbs/50_cli.ipynb #5f1d199d
-class TrainingData(NamedTuple):
-    "What `training_data` returns."
-    kind:str             # 'sequence' (seqs set) or 'expression' (expr set)
-    seqs:list|None       # The sequences
-    expr:object          # The `Expression` (expression data)
-    y:object             # Targets: class codes (N,) long or values (N, 1) float
-    split:object         # `genobook.split.Split`
-    labels:list|None     # Class names (classification)
-    tasks:list|None      # Task names (regression)
-    task:str             # 'classification' or 'regression'
-
-def _subsample(idx, n, rng):
-    import numpy as np
-    return idx if n is None or n >= len(idx) else np.sort(rng.choice(idx, int(n), replace=False))
-
-def training_data(data:dict,   # The `[data]` table of a config (see `read_config`)
-                  seed:int=0,  # Seed of the split and subsamples
-                 )->TrainingData:
-    "Load the data a config names: sequences or expression, targets, a train/valid/test split."
-    import numpy as np, torch
-    from genobook.datasets import load_dataset
-    from genobook.expr import load_expression, LabelEncoder
-    from genobook.split import Split, stratified_split
-    from genobook.seq import read_fasta, pad_or_crop
-    src = data.get('dataset')
-    label = data.get('label', DEFAULT_LABELS.get(src))
-    if label is None: raise ValueError(f"[data] needs label = 'the target column'" + (f" ({src} has no default)" if src else '') + '.')
-    split_col = None
-    if src == 'pbmc68k' or 'expression' in data:
-        source = load_dataset(src) if src else data['expression']
-        if src is None and not Path(source).is_file(): raise ValueError(f"[data] expression = {source}: no such file.")
-        expr = load_expression(source, label=label, n_top_genes=data.get('n_top_genes'))
-        seqs, task = None, 'classification'
-        if data.get('task', task) != task: raise ValueError("Expression data trains classifiers only: drop [data] task or set it to 'classification'.")
-        codes, classes = expr.y, list(expr.labels.classes)
-    else:
-        if src:
-            df = load_dataset(src)
-            if not isinstance(df, pd.DataFrame) or 'seq' not in df: raise ValueError(f"[data] dataset={src!r} is not a sequence set.")
-        else:
-            if not Path(data['fasta']).is_file(): raise ValueError(f"[data] fasta = {data['fasta']}: no such file.")
-            if not Path(data['labels']).is_file(): raise ValueError(f"[data] labels = {data['labels']}: no such file.")
-            recs = read_fasta(data['fasta'])
-            lab = pd.read_csv(data['labels'])
-            if 'name' not in lab: raise ValueError(f"{data['labels']} has no 'name' column: name each row by its FASTA record.")
-            lab = lab.drop_duplicates('name').set_index(lab.drop_duplicates('name')['name'].astype(str))
-            missing = [n for n in recs if n not in lab.index]
-            if missing: raise ValueError(f"{len(missing)} FASTA records have no row in {data['labels']}, e.g. {missing[:3]}: add them or drop them from the FASTA.")
-            df = lab.loc[list(recs)].assign(seq=list(recs.values()))
-        if label not in df: raise ValueError(f"[data] label={label!r} is not a column: choose one of {[c for c in df.columns if c not in ('seq', 'name')]}.")
-        seqs = df['seq'].astype(str).tolist()
-        if 'length' in data: seqs = pad_or_crop(seqs, int(data['length']))
-        lens = sorted({len(s) for s in seqs})
-        if len(lens) > 1: raise ValueError(f"The sequences have {len(lens)} lengths ({lens[0]}..{lens[-1]}): set [data] length = N to pad or crop them to one.")
-        vals = df[label]
-        task = data.get('task', 'regression' if pd.api.types.is_float_dtype(vals) else 'classification')
-        if task not in ('classification', 'regression'): raise ValueError(f"[data] task={task!r}: choose 'classification' or 'regression'.")
-        if vals.isna().any(): raise ValueError(f"Column {label!r} has {int(vals.isna().sum())} missing values (first at record {df.index[vals.isna().to_numpy()][0]!r}): fill or drop them.")
-        if task == 'classification':
-            enc = LabelEncoder.fit(vals.astype(str).tolist()); codes, classes = torch.as_tensor(enc.encode(vals.astype(str).tolist())), list(enc.classes)
-        else:
-            try: codes = torch.tensor(vals.to_numpy(dtype='float32'))[:, None]
-            except ValueError: raise ValueError(f"Column {label!r} is not numeric: a regression needs numbers (or set task = 'classification').") from None
-            classes = None
-        if 'split' in df: split_col = df['split'].astype(str).to_numpy()
-        expr = None
-    rng = np.random.default_rng(seed)
-    if split_col is not None:
-        bad = sorted(set(split_col) - {'train', 'valid', 'test'})
-        if bad: raise ValueError(f"The split column holds {bad}: use only train, valid and test.")
-        parts = [np.flatnonzero(split_col == s) for s in ('train', 'valid', 'test')]
-        if len(parts[1]) == 0 and len(parts[0]) > 1:   # no validation rows (chip_oct4_mafk): carve them from training
-            tr = parts[0]
-            sp = stratified_split(codes[tr].numpy() if task == 'classification' else np.zeros(len(tr)),
-                                  valid=data.get('valid', 0.1), test=0, seed=seed, stratify=task == 'classification')
-            parts = [tr[sp.train], tr[sp.valid], parts[2]]
-    else:
-        sp = stratified_split(codes.numpy() if task == 'classification' else np.zeros(len(codes)), valid=data.get('valid', 0.1),
-                              test=data.get('test', 0.2), seed=seed, stratify=task == 'classification')
-        parts = [sp.train, sp.valid, sp.test]
-    split = Split(*[_subsample(p, data.get(f'n_{s}'), rng) for p, s in zip(parts, ('train', 'valid', 'test'))])
-    for p, s in zip(split, ('train', 'valid', 'test')):
-        if len(p) == 0: raise ValueError(f"The {s} split is empty: give a split column with {s} rows, or raise [data] n_{s}/{s}.")
-    return TrainingData('expression' if expr is not None else 'sequence', seqs, expr, codes, split, classes,
-                        None if classes else [label], task)
-
 # %% ../nbs/50_cli.ipynb #de25e27b
-def _build(kind:str, fields:dict, td:TrainingData, tok_cfg:dict, n_out:int):
-    "The model of `kind`, its tokenizer (token models) and its contract's length."
-    mod, cls, cfg_cls, needs = MODEL_KINDS[kind]
-    m = importlib.import_module(mod)
-    Model, Config = getattr(m, cls), getattr(m, cfg_cls)
-    if needs == 'expression' and td.kind != 'expression': raise ValueError(f"[model] kind={kind!r} trains on expression data: give [data] dataset='pbmc68k' or expression = 'x.h5ad'.")
-    if needs != 'expression' and td.kind == 'expression': raise ValueError(f"[model] kind={kind!r} trains on sequences: give a sequence set or fasta + labels, or use kind='tgem'.")
-    valid_tok = {'kmer_bert': {'k'}, 'roberta': {'vocab_size', 'min_frequency'}}.get(kind, set())
-    _unknown(f'[tokenizer] (kind {kind!r})', tok_cfg, valid_tok)
-    tok, L = None, None
-    if kind == 'tgem': cfg = Config.from_expression(td.expr, **fields)
-    elif needs == 'sequence':
-        L = len(td.seqs[0])
-        cfg = Config(length=L, n_tasks=n_out, **fields) if kind == 'cnn' else Config(length=L, n_outputs=n_out, **fields)
-    else:
-        from genobook.tokenize import KmerTokenizer, BPETokenizer
-        from genobook.models.bert import BertConfig
-        if kind == 'kmer_bert': tok = KmerTokenizer(tok_cfg.get('k', 3))
-        else: tok = BPETokenizer.train([td.seqs[i] for i in td.split.train], vocab_size=tok_cfg.get('vocab_size', 300),
-                                       min_frequency=tok_cfg.get('min_frequency', 2))
-        L = int(tok.encode(td.seqs, max_len=None)[0].shape[1])
-        head = {'n_classes': n_out} if kind == 'kmer_bert' else {'n_tasks': n_out}
-        cfg = BertConfig.from_tokenizer(tok, max_len=L, **head, **fields)
-    return Model(cfg), tok, L
-
-def train_model(config:str|Path|dict, # A config file, or the dict `read_config` returns
-                quiet:bool=True,      # No progress bars or epoch table
-               ):
-    "Train the model a config describes; save the checkpoint and the test metrics; return (model, metrics)."
-    import torch
-    from genobook.core import set_seed, predict, default_device, atomic_write
-    from genobook.data import seq_dls, token_dls, expr_dls
-    from genobook.train import learner, classification_metrics, regression_metrics
-    from genobook.seq import one_hot
-    from genobook.models.io import save_model
-    cfg = config if isinstance(config, dict) else read_config(config)
-    tr, out = cfg['train'], cfg['output']
-    ckpt, metrics_path = output_path(out['checkpoint'], ('.pt',), 'checkpoint'), output_path(out['metrics'], ('.json',), 'metrics')
-    seed, dev = int(tr['seed']), default_device(tr['device'] or None)
-    td = training_data(cfg['data'], seed=seed)
-    n_out = len(td.labels) if td.task == 'classification' else td.y.shape[1]
-    set_seed(seed)
-    model, tok, L = _build(cfg['kind'], cfg['model'], td, cfg['tokenizer'], n_out)
-    bs = int(tr['batch_size'])
-    if td.kind == 'expression': X = (td.expr.X,); dls = expr_dls(X[0], td.y, td.split, bs=bs, seed=seed, device=dev)
-    elif tok is not None: X = tok.encode(td.seqs, max_len=L); dls = token_dls(*X, td.y, td.split, bs=bs, seed=seed, device=dev)
-    else: X = (one_hot(td.seqs),); dls = seq_dls(X[0], td.y, td.split, bs=bs, seed=seed, device=dev)
-    learn = learner(dls, model, td.task, quiet=quiet)
-    learn.fit_one_cycle(int(tr['epochs']), lr_max=float(tr['lr']))
-    model = learn.model.eval()
-    test = torch.as_tensor(td.split.test)
-    pred = predict(model, *[x[test] for x in X], batch_size=bs, device=dev)
-    yt = td.y[test].numpy()
-    m = classification_metrics(yt, pred.numpy()) if td.task == 'classification' else regression_metrics(yt, pred.numpy(), td.tasks)
-    per_task = m.pop('per_task', None)      # regression: a table of per-task metrics, stored as a dict
-    m = {k: float(v) for k, v in m.items()}
-    if per_task is not None and len(per_task) > 1: m['per_task'] = per_task.to_dict(orient='index')
-    info = {'task': td.task, 'model': cfg['kind'], 'n_train': len(td.split.train), 'n_valid': len(td.split.valid),
-            'n_test': len(td.split.test), 'config': cfg['path'], 'test': m}
-    contract = dict(genes=None, labels=td.labels if td.task == 'classification' else None,
-                    tasks=td.tasks, tokenizer=tok, length=L)
-    if td.kind == 'expression': contract.update(data=td.expr, labels=None)
-    kind = 'expression' if td.kind == 'expression' else 'tokens' if tok is not None else 'sequence'
-    save_model(model, ckpt, kind=kind, task=td.task, metrics=m, train=cfg['train'], data_config=cfg['data'], **contract)
-    with atomic_write(metrics_path) as f: json.dump(info, f, indent=2)
-    return model, info
-
 @call_parse
-def train(config:str,          # Training config (.toml or .json): [data], [model], [tokenizer], [train], [output]
-          quiet:bool_arg=True, # No progress bars or epoch table
-         )->dict:              # The metrics written to the metrics JSON
+def train_cmd(config:str,          # Training config (.toml or .json): [data], [model], [tokenizer], [train], [output]
+              quiet:bool_arg=True, # No progress bars or epoch table
+             )->dict:              # The metrics written to the metrics JSON
     "Train a model from a config file; write its checkpoint (with its data contract) and its test-split metrics as JSON."
+    from genobook.pipeline import train_model
     model, info = train_model(config, quiet=quiet)
     print(json.dumps(info['test'], indent=1))
     return info
@@ -426,23 +219,22 @@ def predict_table(model,                # A model from `load_checkpoint`
     return pd.DataFrame(out.numpy(), columns=cols, index=pd.Index(inputs.names, name='name'))
 
 @call_parse
-def predict(checkpoint:str,         # Model file written by `genobook train` / `save_model`
-            input:str,              # FASTA (sequence models) or .h5ad / CSV (expression models)
-            out:str='predictions.csv', # CSV to write: one row per record
-            batch_size:int=64,      # Records per forward pass
-            device:str='',          # Torch device; '' picks CUDA when available
-           )->pd.DataFrame:         # The table written
+def predict_cmd(checkpoint:str,         # Model file written by `genobook train` / `save_model`
+                input:str,              # FASTA (sequence models) or .h5ad / CSV (expression models)
+                out:str='predictions.csv', # CSV to write: one row per record
+                batch_size:int=64,      # Records per forward pass
+                device:str='',          # Torch device; '' picks CUDA when available
+               )->pd.DataFrame:         # The table written
     "Predict every record of INPUT with a checkpoint and write a CSV (one row per record, one column per label/task)."
-    from genobook.core import atomic_write
     p = output_path(out, ('.csv',), 'predictions')
     model = load_checkpoint(checkpoint, device)
     df = predict_table(model, read_inputs(model, input), batch_size)
-    with atomic_write(p) as f: df.to_csv(f)
+    _write_table(p, df)
     print(f'wrote {len(df)} predictions to {p}')
     return df
 
 # %% ../nbs/50_cli.ipynb #1f3de528
-def resolve_target(model,             # A model from `load_checkpoint`
+def command_target(model,             # A model from `load_checkpoint`
                    inputs:Inputs,     # The encoded records
                    target:str='',     # A label/task name or an output index; '' = predicted class (classifiers) or the only output
                    batch_size:int=64, # Records per forward pass (to find the predicted classes)
@@ -486,30 +278,30 @@ def _write_track(model, inputs, values, out, name, description):
     return write_bedgraph([base_track(name, inputs.names, values, description=description)], p)
 
 @call_parse
-def attribute(checkpoint:str,        # Model file written by `genobook train` / `save_model`
-              input:str,             # FASTA (sequence/token models) or .h5ad / CSV (expression models)
-              method:str='ig',       # An attribution method of genobook.attr.METHODS
-              target:str='',         # Output to explain: label/task name or index; '' = predicted class or the only output
-              out:str='attributions.npz', # .npz to write: scores, names, target, method
-              n_steps:int=50,        # Integration steps (IG and its noise tunnels)
-              rnk:bool_arg=False,    # Expression models: also write one GSEA .rnk list per class next to OUT
-              bedgraph:str='',       # Sequence models: also write per-base scores as a bedGraph (record names chrom:start-end)
-              batch_size:int=32,     # Records per batch
-              device:str='',         # Torch device; '' picks CUDA when available
-             )->dict:                # The arrays written
+def attribute_cmd(checkpoint:str,        # Model file written by `genobook train` / `save_model`
+                  input:str,             # FASTA (sequence/token models) or .h5ad / CSV (expression models)
+                  method:str='ig',       # An attribution method of genobook.attr.METHODS
+                  target:str='',         # Output to explain: label/task name or index; '' = predicted class or the only output
+                  out:str='attributions.npz', # .npz to write: scores, names, target, method
+                  n_steps:int=50,        # Integration steps (IG and its noise tunnels)
+                  rnk:bool_arg=False,    # Expression models: also write one GSEA .rnk list per class next to OUT
+                  bedgraph:str='',       # Sequence models: also write per-base scores as a bedGraph (record names chrom:start-end)
+                  batch_size:int=32,     # Records per batch
+                  device:str='',         # Torch device; '' picks CUDA when available
+                 )->dict:                # The arrays written
     "Attribute a checkpoint's predictions on INPUT to its features; write .npz (+ class importance TSV/.rnk or bedGraph)."
     import numpy as np, torch, warnings
-    from genobook.attr import attribute as gb_attribute, METHODS, class_importance, importance_table, write_rnk
-    from genobook.core import check_choice, atomic_write
+    from genobook.attr import attribute, METHODS, class_importance, importance_table, write_rnk
+    from genobook.core import check_choice
     check_choice('method', method, METHODS)
     p = output_path(out, ('.npz',), 'attributions')
     model = load_checkpoint(checkpoint, device)
     if bedgraph and model.contract.kind == 'expression': raise ValueError("--bedgraph needs a sequence model: this checkpoint reads expression.")
     inputs = read_inputs(model, input)
-    tgt = resolve_target(model, inputs, target, batch_size)
+    tgt = command_target(model, inputs, target, batch_size)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        scores = gb_attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
+        scores = attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
     tarr = np.broadcast_to(np.asarray(tgt), (len(inputs.names),))
     res = dict(scores=scores.numpy(), names=np.array(inputs.names), target=tarr, method=np.array(method))
     _npz(p, **res)
@@ -520,7 +312,7 @@ def attribute(checkpoint:str,        # Model file written by `genobook train` / 
         table = importance_table(imp, model.contract.genes, labels)
         table = table[table['class'].isin([labels[c] for c in set(tarr.tolist())])]   # classes with no record explained have no scores
         tsv = p.with_suffix('.importance.tsv')
-        with atomic_write(tsv) as f: table.to_csv(f, sep='\t', index=False)
+        _write_table(tsv, table, sep='\t', index=False)
         written.append(tsv)
         if rnk:
             for c in sorted(set(tarr.tolist())):
@@ -536,7 +328,7 @@ def attribute(checkpoint:str,        # Model file written by `genobook train` / 
 def _mutagenesis(fn, checkpoint, fasta, out, start, end, target, kind, batch_size, device):
     import numpy as np
     from genobook.ism import ism_effects, KINDS
-    from genobook.core import check_choice, atomic_write
+    from genobook.core import check_choice
     check_choice('kind', kind, KINDS)
     p = output_path(out, ('.npz',), 'mutagenesis effects')
     model = load_checkpoint(checkpoint, device)
@@ -548,11 +340,11 @@ def _mutagenesis(fn, checkpoint, fasta, out, start, end, target, kind, batch_siz
     stop = L if end in (None, 0, -1) else end
     if not 0 <= start < stop <= L: raise ValueError(f"--start {start} / --end {end} must give 0 <= start < end <= {L} (the sequence length).")
     names_out = output_names(model, len(model.contract.labels or model.contract.tasks or [0]))
-    if str(target).strip() == '': tgt = None; outputs = names_out
+    if str(target).strip() == '': cols = None; outputs = names_out
     else:
-        t = resolve_target(model, inputs, target)
-        tgt, outputs = [int(t)], [names_out[int(t)] if int(t) < len(names_out) else f'output_{int(t)}']
-    raw = fn(model, X, start=start, end=stop, target=tgt, batch_size=batch_size)
+        t = command_target(model, inputs, target)
+        cols, outputs = [int(t)], [names_out[int(t)] if int(t) < len(names_out) else f'output_{int(t)}']
+    raw = fn(model, X, start=start, end=stop, outputs=cols, batch_size=batch_size)
     eff = ism_effects(raw, X, kind, start=start)
     if eff.shape[-1] != len(outputs): outputs = [f'output_{i}' for i in range(eff.shape[-1])]
     res = dict(effects=eff.numpy(), names=np.array(inputs.names), outputs=np.array(outputs), start=np.array(start), kind=np.array(kind))
@@ -564,55 +356,55 @@ def _mutagenesis(fn, checkpoint, fasta, out, start, end, target, kind, batch_siz
                         'ref': np.repeat(ref.reshape(-1), T), 'output': np.tile(outputs, N * W)})
     tab[list('ACGT')] = e
     tsv = p.with_suffix('.tsv')
-    with atomic_write(tsv) as f: tab.to_csv(f, sep='\t', index=False, float_format='%.6g')
+    _write_table(tsv, tab, sep='\t', index=False, float_format='%.6g')
     print(f'wrote {p} and {tsv}')
     return res
 
 @call_parse
-def ism(checkpoint:str,        # One-hot sequence model (e.g. a CNN) written by `genobook train`
-        fasta:str,             # Sequences of the model's length
-        out:str='ism.npz',     # .npz to write; the per-base TSV goes next to it (.tsv)
-        start:int=0,           # First mutated position
-        end:int=0,             # One past the last mutated position; 0 = the sequence's end
-        target:str='',         # One output (label/task name or index); '' = all outputs
-        kind:str='delta',      # Effect: 'delta', 'centred' or 'x_input'
-        batch_size:int=256,    # Mutants per forward pass
-        device:str='',         # Torch device; '' picks CUDA when available
-       )->dict:
+def ism_cmd(checkpoint:str,        # One-hot sequence model (e.g. a CNN) written by `genobook train`
+            fasta:str,             # Sequences of the model's length
+            out:str='ism.npz',     # .npz to write; the per-base TSV goes next to it (.tsv)
+            start:int=0,           # First mutated position
+            end:int=0,             # One past the last mutated position; 0 = the sequence's end
+            target:str='',         # One output (label/task name or index); '' = all outputs
+            kind:str='delta',      # Effect: 'delta', 'centred' or 'x_input'
+            batch_size:int=256,    # Mutants per forward pass
+            device:str='',         # Torch device; '' picks CUDA when available
+           )->dict:
     "Exact in-silico saturation mutagenesis of every record of FASTA; write .npz and a per-base TSV."
-    from genobook.ism import ism as gb_ism
-    return _mutagenesis(gb_ism, checkpoint, fasta, out, start, end, target, kind, batch_size, device)
+    from genobook.ism import ism
+    return _mutagenesis(ism, checkpoint, fasta, out, start, end, target, kind, batch_size, device)
 
 @call_parse
-def tism(checkpoint:str,       # One-hot sequence model (e.g. a CNN) written by `genobook train`
-         fasta:str,            # Sequences of the model's length
-         out:str='tism.npz',   # .npz to write; the per-base TSV goes next to it (.tsv)
-         start:int=0,          # First position
-         end:int=0,            # One past the last position; 0 = the sequence's end
-         target:str='',        # One output (label/task name or index); '' = all outputs
-         kind:str='delta',     # Effect: 'delta', 'centred' or 'x_input'
-         batch_size:int=64,    # Sequences per forward/backward pass
-         device:str='',        # Torch device; '' picks CUDA when available
-        )->dict:
+def tism_cmd(checkpoint:str,       # One-hot sequence model (e.g. a CNN) written by `genobook train`
+             fasta:str,            # Sequences of the model's length
+             out:str='tism.npz',   # .npz to write; the per-base TSV goes next to it (.tsv)
+             start:int=0,          # First position
+             end:int=0,            # One past the last position; 0 = the sequence's end
+             target:str='',        # One output (label/task name or index); '' = all outputs
+             kind:str='delta',     # Effect: 'delta', 'centred' or 'x_input'
+             batch_size:int=64,    # Sequences per forward/backward pass
+             device:str='',        # Torch device; '' picks CUDA when available
+            )->dict:
     "Taylor ISM (one gradient per sequence) of every record of FASTA; write .npz and a per-base TSV."
-    from genobook.ism import tism as gb_tism
-    return _mutagenesis(gb_tism, checkpoint, fasta, out, start, end, target, kind, batch_size, device)
+    from genobook.ism import tism
+    return _mutagenesis(tism, checkpoint, fasta, out, start, end, target, kind, batch_size, device)
 
 # %% ../nbs/50_cli.ipynb #7749b96a
 @call_parse
-def tracks(checkpoint:str,             # Sequence model written by `genobook train`
-           fasta:str,                  # Records named chrom:start-end (optionally (+)/(-))
-           method:str='ism',           # 'ism', 'tism' or an attribution method of genobook.attr.METHODS
-           target:str='',              # Output to show: label/task name or index; '' = predicted class or the only output
-           out:str='tracks.bedGraph',  # bedGraph to write
-           base_url:str='',            # Where OUT will be served: also write OUT's UCSC URL list (.urls.txt)
-           n_steps:int=50,             # Integration steps for IG-type methods
-           batch_size:int=64,          # Records per batch
-           device:str='',              # Torch device; '' picks CUDA when available
-          )->Path:                     # The bedGraph written
+def tracks_cmd(checkpoint:str,             # Sequence model written by `genobook train`
+               fasta:str,                  # Records named chrom:start-end (optionally (+)/(-))
+               method:str='ism',           # 'ism', 'tism' or an attribution method of genobook.attr.METHODS
+               target:str='',              # Output to show: label/task name or index; '' = predicted class or the only output
+               out:str='tracks.bedGraph',  # bedGraph to write
+               base_url:str='',            # Where OUT will be served: also write OUT's UCSC URL list (.urls.txt)
+               n_steps:int=50,             # Integration steps for IG-type methods
+               batch_size:int=64,          # Records per batch
+               device:str='',              # Torch device; '' picks CUDA when available
+              )->Path:                     # The bedGraph written
     "Write per-base importance of every FASTA record as a bedGraph on its chrom:start-end, and optionally the UCSC URL list."
     import torch, warnings
-    from genobook.attr import attribute as gb_attribute, METHODS
+    from genobook.attr import attribute, METHODS
     from genobook.core import check_choice
     from genobook.tracks import regions_table, write_track_urls
     check_choice('method', method, ('ism', 'tism') + tuple(METHODS))
@@ -621,19 +413,19 @@ def tracks(checkpoint:str,             # Sequence model written by `genobook tra
     if model.contract.kind == 'expression': raise ValueError("tracks needs a sequence model: this checkpoint reads expression.")
     inputs = read_inputs(model, fasta)
     regions_table(inputs.names)
-    tgt = resolve_target(model, inputs, target, batch_size)
+    tgt = command_target(model, inputs, target, batch_size)
     if method in ('ism', 'tism'):
         if model.contract.kind != 'sequence': raise ValueError(f"method={method!r} needs a one-hot model: use an attribution method (e.g. ig) for token models.")
-        from genobook.ism import ism as gb_ism, tism as gb_tism, ism_effects
+        from genobook.ism import ism, tism, ism_effects
         X = inputs.tensors[0]
-        raw = (gb_ism if method == 'ism' else gb_tism)(model, X, batch_size=batch_size)
+        raw = (ism if method == 'ism' else tism)(model, X, batch_size=batch_size)
         eff = ism_effects(raw, X, 'x_input')
         t = torch.as_tensor(tgt).expand(len(X))
         values = eff[torch.arange(len(X)), ..., t].sum(1)        # (N, L): effect of the observed base
     else:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            scores = gb_attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
+            scores = attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
         values = per_base_scores(model, inputs, scores)
     p = _write_track(model, inputs, values, out, f'genobook {method}', f'{method} of {Path(checkpoint).name}')
     if base_url:
@@ -644,18 +436,18 @@ def tracks(checkpoint:str,             # Sequence model written by `genobook tra
 
 # %% ../nbs/50_cli.ipynb #502a88d1
 @call_parse
-def motifs(checkpoint:str,          # CNN checkpoint written by `genobook train`
-           out:str='kernels.meme',  # MEME motif file to write
-           fasta:str='',            # Sequences to count kernel activations on; '' = PWMs from the weights alone
-           fraction:float=0.5,      # kernel_motifs: windows above this fraction of the kernel's maximum activation count
-           trim:bool_arg=True,      # Cut low-information columns off both ends
-           tomtom:str='',           # Also compare with JASPAR CORE vertebrates and write the best matches (TSV)
-           n_best:int=5,            # Tomtom matches per kernel
-           device:str='',           # Torch device; '' picks CUDA when available
-          )->list:                  # The motifs written
+def motifs_cmd(checkpoint:str,          # CNN checkpoint written by `genobook train`
+               out:str='kernels.meme',  # MEME motif file to write
+               fasta:str='',            # Sequences to count kernel activations on; '' = PWMs from the weights alone
+               fraction:float=0.5,      # kernel_motifs: windows above this fraction of the kernel's maximum activation count
+               trim:bool_arg=True,      # Cut low-information columns off both ends
+               tomtom:str='',           # Also compare with JASPAR CORE vertebrates and write the best matches (TSV)
+               n_best:int=5,            # Tomtom matches per kernel
+               device:str='',           # Torch device; '' picks CUDA when available
+              )->list:                  # The motifs written
     "Write a CNN's first-layer kernels as MEME motifs, optionally with their Tomtom matches against JASPAR."
-    from genobook.motifs import first_conv, kernel_motifs, parametric_motifs, trim_motif, write_meme, tomtom_matches, jaspar_motifs
-    from genobook.core import atomic_write
+    from genobook.kernels import first_conv, kernel_motifs, parametric_motifs
+    from genobook.motifs import trim_motif, write_meme, tomtom_matches, jaspar_motifs
     p = output_path(out, ('.meme', '.txt'), 'MEME motifs')
     tt = output_path(tomtom, ('.tsv', '.txt'), 'Tomtom matches') if tomtom else None
     model = load_checkpoint(checkpoint, device)
@@ -667,18 +459,18 @@ def motifs(checkpoint:str,          # CNN checkpoint written by `genobook train`
     print(f'wrote {len(ms)} motifs to {p}')
     if tt:
         table = tomtom_matches(ms, jaspar_motifs(), n_best=n_best)
-        with atomic_write(tt) as f: table.to_csv(f, sep='\t', index=False)
+        _write_table(tt, table, sep='\t', index=False)
         print(f'wrote {tt}')
     return ms
 
 # %% ../nbs/50_cli.ipynb #eeeaf538
 @call_parse
-def attention(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert, roberta, longseq)
-              input:str,               # FASTA or .h5ad / CSV, as the model reads
-              out:str='attention.npz', # .npz to write: attention (N, layers, heads, T, T), names
-              batch_size:int=64,       # Records per forward pass
-              device:str='',           # Torch device; '' picks CUDA when available
-             )->dict:
+def attention_cmd(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert, roberta, longseq)
+                  input:str,               # FASTA or .h5ad / CSV, as the model reads
+                  out:str='attention.npz', # .npz to write: attention (N, layers, heads, T, T), names
+                  batch_size:int=64,       # Records per forward pass
+                  device:str='',           # Torch device; '' picks CUDA when available
+                 )->dict:
     "Capture the attention maps of every layer and head on INPUT and write them as .npz."
     import numpy as np, torch
     from genobook.attention import capture_attention
@@ -692,36 +484,35 @@ def attention(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert
     return res
 
 @call_parse
-def entropy(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert, roberta, longseq)
-            input:str,               # FASTA or .h5ad / CSV, as the model reads
-            out:str='entropy.csv',   # CSV to write: the layers x heads table of mean attention entropy
-            batch_size:int=64,       # Records per forward pass
-            device:str='',           # Torch device; '' picks CUDA when available
-           )->pd.DataFrame:          # The table written
+def entropy_cmd(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert, roberta, longseq)
+                input:str,               # FASTA or .h5ad / CSV, as the model reads
+                out:str='entropy.csv',   # CSV to write: the layers x heads table of mean attention entropy
+                batch_size:int=64,       # Records per forward pass
+                device:str='',           # Torch device; '' picks CUDA when available
+               )->pd.DataFrame:          # The table written
     "Mean entropy of the attention rows per layer and head on INPUT, written as CSV."
     from genobook.attention import attention_entropy
-    from genobook.core import atomic_write
     p = output_path(out, ('.csv',), 'entropy table')
     model = load_checkpoint(checkpoint, device)
     table = attention_entropy(model, *read_inputs(model, input).tensors, batch_size=batch_size).table
-    with atomic_write(p) as f: table.to_csv(f)
+    _write_table(p, table)
     print(f'wrote {p}')
     return table
 
 @call_parse
-def network(checkpoint:str,            # T-GEM checkpoint (an expression classifier with attention)
-            input:str,                 # .h5ad or CSV of cells
-            label:str,                 # The class whose network to build (one of the model's labels)
-            out:str='network.graphml', # GraphML to write; the SIF (.sif) and the hub table (.hubs.csv) go next to it
-            threshold:float=0.01,      # Fraction of the strongest (layer, query, key) scores kept as edges
-            max_samples:int=32,        # Cells of the class averaged over (a seeded draw)
-            n_steps:int=16,            # Integration steps of attention attribution
-            seed:int=0,                # Seed of the draw of cells
-            device:str='',             # Torch device; '' picks CUDA when available
-           )->pd.DataFrame:            # The hub genes
+def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression classifier with attention)
+                input:str,                 # .h5ad or CSV of cells
+                label:str,                 # The class whose network to build (one of the model's labels)
+                out:str='network.graphml', # GraphML to write; the SIF (.sif) and the hub table (.hubs.csv) go next to it
+                threshold:float=0.01,      # Fraction of the strongest (layer, query, key) scores kept as edges
+                max_samples:int=32,        # Cells of the class averaged over (a seeded draw)
+                n_steps:int=16,            # Integration steps of attention attribution
+                seed:int=0,                # Seed of the draw of cells
+                device:str='',             # Torch device; '' picks CUDA when available
+               )->pd.DataFrame:            # The hub genes
     "T-GEM's gene network of one class from attention attribution: GraphML + SIF + hub-gene table."
     import warnings
-    from genobook.core import predict as gb_predict, output_matrix, atomic_write, check_choice
+    from genobook.core import predict, output_matrix, check_choice
     from genobook.attention import class_attention_attribution
     from genobook.network import attention_network, network_edges, write_graphml, write_sif, hub_genes
     p = output_path(out, ('.graphml',), 'network')
@@ -730,7 +521,7 @@ def network(checkpoint:str,            # T-GEM checkpoint (an expression classif
     if c.kind != 'expression' or not c.labels: raise ValueError(f"network needs a T-GEM (expression classifier) checkpoint: {Path(checkpoint).name} reads {c.kind}.")
     check_choice('label', label, c.labels)
     X = read_inputs(model, input).tensors[0]
-    y = output_matrix(gb_predict(model, X)).argmax(1)
+    y = output_matrix(predict(model, X)).argmax(1)
     if not (y == c.labels.index(label)).any(): raise ValueError(f"No cell of {input} is predicted as {label!r}: give cells of that type, or choose another --label.")
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -738,14 +529,15 @@ def network(checkpoint:str,            # T-GEM checkpoint (an expression classif
     G = attention_network(scores, c.genes, threshold=threshold)
     write_graphml(G, p); write_sif(network_edges(scores, c.genes, threshold=threshold), p.with_suffix('.sif'))
     hubs = hub_genes(G)
-    with atomic_write(p.with_suffix('.hubs.csv')) as f: hubs.to_csv(f)
+    _write_table(p.with_suffix('.hubs.csv'), hubs)
     print(f"wrote {p}, {p.with_suffix('.sif')} and {p.with_suffix('.hubs.csv')}: {G.number_of_nodes()} genes, {G.number_of_edges()} edges")
     return hubs
 
 # %% ../nbs/50_cli.ipynb #11b2d230
-COMMANDS = {'datasets': datasets, 'fetch': fetch, 'train': train, 'predict': predict, 'attribute': attribute,
-            'ism': ism, 'tism': tism, 'tracks': tracks, 'motifs': motifs, 'attention': attention, 'entropy': entropy,
-            'network': network, 'quickstart': 'genobook.quickstart:quickstart'}
+COMMANDS = {'datasets': datasets_cmd, 'fetch': fetch_cmd, 'train': train_cmd, 'predict': predict_cmd,
+            'attribute': attribute_cmd, 'ism': ism_cmd, 'tism': tism_cmd, 'tracks': tracks_cmd, 'motifs': motifs_cmd,
+            'attention': attention_cmd, 'entropy': entropy_cmd, 'network': network_cmd,
+            'quickstart': 'genobook.quickstart:quickstart'}
 USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 def resolve_command(entry):

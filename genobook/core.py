@@ -13,8 +13,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'default_device', 'set_seed', 'is_int', 'check_int', 'check_ints', 'check_float', 'check_prob',
-           'check_choice', 'batch_slices', 'check_extra_args', 'check_output_path', 'atomic_write', 'output_matrix',
-           'output_columns', 'resolve_target', 'make_activation', 'eval_on', 'predict']
+           'check_choice', 'batch_slices', 'check_extra_args', 'check_output_path', 'check_table', 'atomic_write',
+           'output_matrix', 'output_columns', 'resolve_target', 'make_activation', 'eval_on', 'predict']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -139,6 +139,18 @@ def check_output_path(path:str|Path,       # Where a file will be written
     if not p.parent.is_dir(): raise ValueError(f"Folder {p.parent} does not exist: create it first (Path(...).mkdir(parents=True)).")
     if not os.access(p.parent, os.W_OK): raise ValueError(f"Folder {p.parent} is not writable: choose another path for the {what}.")
     return p
+
+# %% ../nbs/00_core.ipynb #8313909a
+def check_table(table,             # What the caller was given
+                columns:set,       # The columns it needs
+                made_by:str,       # The function whose table it must be, for the message
+                name:str='table',  # The argument's name, for the message
+               ):                  # `table`, unchanged
+    "Raise a `ValueError` unless `table` is a pandas DataFrame with `columns`, as `made_by` returns it."
+    import pandas as pd
+    if not isinstance(table, pd.DataFrame) or not set(columns) <= set(table.columns):
+        raise ValueError(f"{name} must be the DataFrame returned by {made_by} (columns {sorted(columns)} at least).")
+    return table
 
 # %% ../nbs/00_core.ipynb #57ce02e5
 def _new_file_mode(path:Path)->int:

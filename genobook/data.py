@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .core import default_device
-from .seq import reverse_complement
+from .seq import check_one_hot, reverse_complement
 
 # %% auto #0
 __all__ = ['TensorSubset', 'TensorDataLoader', 'SplitDataLoaders', 'shift_seqs', 'augment_seqs', 'seq_dls', 'token_dls',
@@ -184,15 +184,6 @@ def augment_seqs(X:torch.Tensor,    # One-hot sequences (N, 4, L) in ACGT order
     return X
 
 # %% ../nbs/06_data.ipynb #2a051b67
-def _check_seqs(X)->torch.Tensor:
-    "`X` checked to be a float (N, 4, L) tensor."
-    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor (N, 4, L), got {type(X).__name__}: make it with genobook.seq.one_hot.")
-    if X.ndim != 3 or X.shape[1] != 4:
-        hint = " (channels last? use X.transpose(1, 2))" if X.ndim == 3 and X.shape[2] == 4 else ''
-        raise ValueError(f"X must be one-hot sequences of shape (N, 4, L), got {tuple(X.shape)}{hint}.")
-    if not X.is_floating_point(): raise ValueError(f"X must be a float tensor, got {X.dtype}: use X.float().")
-    return X
-
 def seq_dls(X:torch.Tensor,   # One-hot sequences (N, 4, L) in ACGT order
             y,                # Targets (N,) or (N, T): float for regression, integer class indices for classification
             splits,           # `Split(train, valid, test)` or a (train, valid[, test]) tuple of row indices
@@ -204,7 +195,8 @@ def seq_dls(X:torch.Tensor,   # One-hot sequences (N, 4, L) in ACGT order
             seed:int|None=None, # Seed of shuffling and augmentation; None: drawn from `random` (see `set_seed`)
            )->SplitDataLoaders: # `dls.train`, `dls.valid` and, if the split has one, `dls.test`; batches `(x, y)`
     "fastai `DataLoaders` of one-hot sequences, with optional reverse-complement and shift augmentation of the train set."
-    X = _check_seqs(X)
+    if torch.is_tensor(X) and not X.is_floating_point(): raise ValueError(f"X must be a float tensor, got {X.dtype}: use X.float().")
+    X = check_one_hot(X)                       # (N, 4, L), one-hot or N columns
     _check_augment(rc, shift, X.shape[-1])
     augment = partial(augment_seqs, rc=bool(rc), shift=int(shift)) if rc or shift else None
     return _tensor_dls((X, _as_targets(y, len(X))), splits, bs, val_bs, augment, device, seed)

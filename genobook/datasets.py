@@ -212,27 +212,27 @@ def _load_pbmc68k(path:Path):
 # %% ../nbs/05_datasets.ipynb #5b31c8e1
 _SPLITS = {'training': 'train', 'validation': 'valid', 'test': 'test'}
 
-def _mavenn_split(s:pd.Series)->pd.Series:
-    out = s.map(_SPLITS)
-    if out.isna().any(): raise ValueError(f"Unexpected split labels {sorted(set(s[out.isna()]))} in the MAVE-NN file.")
-    return out
+def _read_mavenn(path:Path, columns:list[str])->tuple[pd.DataFrame, pd.DataFrame]:
+    "A MAVE-NN csv: the raw table, and seq, split (train/valid/test) and `columns` as genobook's frame."
+    df = pd.read_csv(path)
+    split = df['set'].map(_SPLITS)
+    if split.isna().any(): raise ValueError(f"Unexpected split labels {sorted(set(df['set'][split.isna()]))} in the MAVE-NN file.")
+    out = pd.DataFrame({'seq': df['x'].astype(str), 'split': split})
+    out[columns] = df[columns]
+    return df, out
 
 @_loader('sortseq_lac')
 def _load_sortseq_lac(path:Path)->pd.DataFrame:
-    df = pd.read_csv(path)
     cts = [f'ct_{i}' for i in range(10)]
-    out = pd.DataFrame({'seq': df['x'].astype(str), 'split': _mavenn_split(df['set'])})
+    df, out = _read_mavenn(path, cts)
     c = df[cts].to_numpy(dtype=float)
-    out[cts] = df[cts]
     out['mean_bin'] = (c * np.arange(10)).sum(1) / c.sum(1)
     return out
 
 # %% ../nbs/05_datasets.ipynb #04d0ecfd
 @_loader('mpsa_splice')
 def _load_mpsa_splice(path:Path)->pd.DataFrame:
-    df = pd.read_csv(path)
-    out = pd.DataFrame({'seq': df['x'].astype(str), 'split': _mavenn_split(df['set']),
-                        'tot_ct': df['tot_ct'], 'ex_ct': df['ex_ct'], 'y': df['y']})
+    _, out = _read_mavenn(path, ['tot_ct', 'ex_ct', 'y'])
     out['psi'] = 10.0 ** out['y']
     return out
 

@@ -4,133 +4,59 @@
 
 # %% ../nbs/43_embed.ipynb #452ae166
 from __future__ import annotations
-import contextlib, warnings
+import warnings
 from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import default_device, eval_on, is_int, check_int, check_float
-from .models.encoder import Encoder
-from .models.bert import BertBody, mean_pool
-from .models.longseq import LongSeqTransformer
-from .models.tgem import TGEM
-from .attention import capture_attention, token_mask
+from .core import default_device, eval_on, is_int, check_int, check_float, batch_slices
+from .protocol import HeadStates, attention_layers, summary_token, head_states
+from .attention import _check_inputs, _slice_args
 
 # %% auto #0
 __all__ = ['SampleEmbeddings', 'embeddings', 'standardise', 'umap_coords', 'embedding_views', 'umap_table', 'plot_umap']
 
 # %% ../nbs/43_embed.ipynb #996bb986
-class SampleEmbeddings(NamedTuple):
-    "What `embeddings` returns: CPU tensors, first dimension the samples."
-    heads:torch.Tensor        # (N, H, d_head) each head's output at the summary token, before the output projection (T-GEM: (N, H, G))
-    attention:torch.Tensor    # (N, H, L) each head's attention row from the summary token (T-GEM: mean row over query genes)
-    token:torch.Tensor|None   # (N, D) final state of the summary token; None without one (T-GEM, token=None)
-    pooled:torch.Tensor       # (N, D) mean final state over real tokens other than the summary token (T-GEM: the classifier's input)
-    output:torch.Tensor|None  # The model's output (N, ...), e.g. logits; None when it is not a single tensor
-    mask:torch.Tensor         # (N, L) bool, True on real tokens
+class SampleEmbeddings(HeadStates):
+    "What `embeddings` returns: the fields of `genobook.protocol.HeadStates` for every sample, CPU tensors, samples first."
+    __slots__ = ()
 
 # %% ../nbs/43_embed.ipynb #7a0dbbd7
-_NOT_A_TRANSFORMER = ("embeddings needs a genobook transformer: TGEM, KmerBert, RobertaMeanPool, BertForMLM, "
-                      "LongSeqTransformer, or a SeqCNN with n_encoder_layers >= 1")
-
-def _attention_layers(model:nn.Module):
-    "The model's attention layers and whether it is a T-GEM."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    if isinstance(model, TGEM): return model.layers, True
-    encs = [m for m in model.modules() if isinstance(m, Encoder)]
-    if not encs: raise ValueError(f"{type(model).__name__} has no attention layers (no genobook Encoder inside): {_NOT_A_TRANSFORMER}.")
-    if len(encs) > 1:
-        raise ValueError(f"{type(model).__name__} holds {len(encs)} encoders: embeddings reads one; pass the sub-model that "
-                         "holds the encoder you want.")
-    return encs[0].layers, False
-
-def _summary_token(model:nn.Module, token, tgem:bool):
-    "Resolve `token`: the summary position (int) or None (average over real queries)."
+def _resolve_token(model:nn.Module, token)->int|None:
+    "Resolve `token`: the summary position (int) or None (average over real queries); 'auto': the model's `summary_token`."
     if isinstance(token, str):
         if token != 'auto': raise ValueError(f"token={token!r} must be 'auto', None or a token position (int).")
-        return 0 if isinstance(model, LongSeqTransformer) or isinstance(getattr(model, 'bert', None), BertBody) else None
+        return summary_token(model)
     if token is None: return None
-    if tgem: raise ValueError("T-GEM has no [CLS] token (each gene is a token): leave token='auto' (or None).")
     if not is_int(token): raise ValueError(f"token={token!r} must be 'auto', None or a token position (int).")
     return int(token)
 
-@contextlib.contextmanager
-def _hooked(specs):
-    "Register (module, 'pre' | 'post', fn) hooks for the block, removing them afterwards even on error."
-    handles = []
-    try:
-        for mod, kind, fn in specs:
-            handles.append(mod.register_forward_pre_hook(fn) if kind == 'pre' else mod.register_forward_hook(fn))
-        yield
-    finally:
-        for h in handles: h.remove()
-
 # %% ../nbs/43_embed.ipynb #06dd6871
-def _encoder_batch(store:dict, att:torch.Tensor, mask:torch.Tensor, t:int|None)->tuple:
-    "One batch of an encoder model: heads, attention, token, pooled."
-    hidden = store['hidden'].detach().float().cpu()
-    B, L = hidden.shape[:2]
-    H = att.shape[1]
-    o = store['o'].detach().float().cpu().view(B, L, H, -1)             # heads side by side -> (B, L, H, d_head)
-    if t is None:
-        w = mask.float() / mask.sum(1, keepdim=True).clamp(min=1)          # mean over the real queries
-        return (torch.einsum('bl,blhd->bhd', w, o), torch.einsum('bl,bhlk->bhk', w, att.float()), None, mean_pool(hidden, mask))
-    if not -L <= t < L: raise ValueError(f"token={t} is outside the {L} tokens of the input: give a position in 0..{L - 1}.")
-    keep = mask.clone(); keep[:, t] = False
-    return o[:, t], att[:, :, t].float(), hidden[:, t], mean_pool(hidden, keep)
-
-def _tgem_batch(layer:nn.Module, store:dict, att:torch.Tensor)->tuple:
-    "One batch of a T-GEM: per-gene head outputs, mean attention row, no token, classifier input."
-    x = store['x'].detach().float().cpu()                                # the layer's input (B, G)
-    v = x[:, None, :] * layer.WV.detach().float().cpu()                  # values (B, H, G)
-    heads = (att.float() @ v[..., None]).squeeze(-1)                     # sum_j A_ij v_j per head and gene
-    return heads, att.float().mean(2), None, store['pooled'].detach().float().cpu()
-
-def embeddings(model:nn.Module,        # A genobook transformer (see above)
+def embeddings(model:nn.Module,        # A model with attention that answers `head_states` (see `genobook.protocol`)
                X:torch.Tensor,         # First input, first dimension the samples (ids, one-hot (N, 4, L), expression (N, G))
                *args,                  # Other per-sample inputs (the BERT family's attention mask, extra features)
                layer:int=-1,           # Attention layer to read the heads of (negative: from the end)
-               token:int|str|None='auto', # Summary token position; 'auto': 0 with [CLS]/[REG], else None (mean over queries)
+               token:int|str|None='auto', # Summary token position; 'auto': the model's summary_token (None: mean over queries)
                batch_size:int=64,      # Samples per forward pass
                device=None,            # None: CUDA when available, else CPU
                verbose:bool=False,     # Show a progress bar
               )->SampleEmbeddings:
     "Per-head summary-token outputs and attention rows, summary and mean-pooled final states, and outputs, for every sample."
-    layers, tgem = _attention_layers(model)
-    n = len(layers)
+    n = len(attention_layers(model, 'embeddings'))
     if not is_int(layer) or not -n <= layer < n:
         raise ValueError(f"layer={layer!r} is out of range: this model has {n} attention layer(s); use 0..{n - 1} (or -1 for the last).")
-    li, t = int(layer) % n, _summary_token(model, token, tgem)
-    bs = check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")
+    li, t = int(layer) % n, _resolve_token(model, token)
     if not torch.is_tensor(X) or X.ndim == 0 or len(X) == 0:
         raise ValueError(f"X must be a torch.Tensor with at least one sample, got "
                          f"{tuple(X.shape) if torch.is_tensor(X) else type(X).__name__}.")
-    store = {}
-    def keep_input(key): return lambda mod, a: store.__setitem__(key, a[0])
-    def keep_output(mod, a, out): store['output'] = out[0] if isinstance(out, (tuple, list)) else out
-    def keep_hidden(mod, a, out): store['hidden'] = out.hidden
-    hooks = [(model, 'post', keep_output)]
-    if tgem: hooks += [(layers[li], 'pre', keep_input('x')), (model.fc, 'pre', keep_input('pooled'))]
-    else: hooks += [(layers[li].attn.out, 'pre', keep_input('o')), (next(m for m in model.modules() if isinstance(m, Encoder)), 'post', keep_hidden)]
-    starts = range(0, len(X), bs)
-    if verbose:
-        from fastprogress.fastprogress import progress_bar
-        starts = progress_bar(starts)
-    parts, outs, masks, dev = [], [], [], default_device(device)
-    with eval_on(model, dev), _hooked(hooks):
-        for s in starts:
-            sl = slice(s, s + bs)
-            xb, ab = X[sl], tuple(a[sl] if torch.is_tensor(a) else a for a in args)
-            att = capture_attention(model, xb, *ab, batch_size=bs, device=dev, layers=[li])      # (B, 1, H, L, L), padding 0
-            att = (att[0] if isinstance(att, list) else att[:, 0]).cpu()
-            m = token_mask(model, xb.to(dev), *(a.to(dev) if torch.is_tensor(a) else a for a in ab))
-            m = torch.ones(att.shape[0], att.shape[-1], dtype=torch.bool) if m is None else m.bool().cpu()
-            parts.append(_tgem_batch(layers[li], store, att) if tgem else _encoder_batch(store, att, m, t))
-            y = store.get('output')
-            outs.append(y.detach().cpu() if torch.is_tensor(y) else None); masks.append(m)
-    cat = lambda xs: None if any(x is None for x in xs) else torch.cat(xs)
-    return SampleEmbeddings(*(cat(list(c)) for c in zip(*parts)), cat(outs), torch.cat(masks))
+    _check_inputs(X, args)
+    parts, dev = [], default_device(device)
+    with eval_on(model, dev), torch.no_grad():
+        for sl in batch_slices(len(X), batch_size, verbose):
+            parts.append(head_states(model, X[sl].to(dev), *_slice_args(args, sl, dev), layer=li, token=t))
+    cat = lambda xs: None if any(x is None for x in xs) else torch.cat([x.cpu() for x in xs])
+    return SampleEmbeddings(*(cat(list(c)) for c in zip(*parts)))
 
 # %% ../nbs/43_embed.ipynb #5d295d3b
 def _as_matrix(X, name:str='X')->np.ndarray:

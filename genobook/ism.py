@@ -4,15 +4,14 @@
 
 # %% ../nbs/31_ism.ipynb #5e5a4645
 from __future__ import annotations
-import math
 from typing import Sequence
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .core import default_device, eval_on, is_int, check_int, check_choice, output_matrix
+from .core import (default_device, eval_on, is_int, check_int, check_choice, output_matrix, batch_slices,
+                           check_extra_args, output_columns)
 from .seq import check_one_hot
-from .models.cnn import SeqCNN, CNNTrunk, RCConv1d, DilatedResidualBlock, _ACTIVATIONS
+from .protocol import LinearTail, check_model, window_spec, window_forward, local_layers, tail, linear_tail
 
 # %% auto #0
 __all__ = ['KINDS', 'mutate', 'ism', 'ism_effects', 'tism', 'plot_ism']
@@ -26,20 +25,13 @@ def _window(start, end, L:int)->tuple[int, int]:
                          f"length): the window [start, end) must hold at least one base; end=None means {L}.")
     return int(start), int(end)
 
-def _check_args(args, n:int):
-    for i, a in enumerate(args):
-        if not torch.is_tensor(a) or a.ndim == 0 or len(a) != n:
-            raise ValueError(f"Extra argument {i} must be a tensor with one row per sequence ({n} rows, like X), "
-                             f"got {type(a).__name__}{tuple(a.shape) if torch.is_tensor(a) else ''}.")
-
-# %% ../nbs/31_ism.ipynb #5390437e
-def _targets(target, T:int)->list[int]|None:
-    "The output columns `target` names (None: all), checked against the T outputs."
-    if target is None: return None
-    idx = target.tolist() if isinstance(target, torch.Tensor) else [target] if is_int(target) else target
-    if not isinstance(idx, (list, tuple)) or not idx or not all(is_int(t) and -T <= t < T for t in idx):
-        raise ValueError(f"target={target!r} must be an output index (or a list of them) in 0..{T - 1}: the model has {T} outputs.")
-    return [int(t) for t in idx]
+def _prepare(model:nn.Module, X, args:tuple, start, end, batch_size)->tuple[torch.Tensor, int, int]:
+    "The checks `ism` and `tism` share: (X as floats, start, end), or a `ValueError` saying what is wrong."
+    check_model(model)
+    X = check_one_hot(X)
+    start, end = _window(start, end, X.shape[-1])
+    check_extra_args(args, len(X), 'sequence'); check_int('batch_size', batch_size)
+    return X, start, end
 
 # %% ../nbs/31_ism.ipynb #ceca85f2
 def _dtype(model:nn.Module, X:torch.Tensor)->torch.dtype:
@@ -64,69 +56,29 @@ def mutate(X:torch.Tensor,   # Sequences (N, 4, L)
     Xm[r, :, pos] = 0; Xm[r, b, pos] = 1
     return Xm
 
-def _batches(n:int, batch_size:int, verbose:bool):
-    starts = range(0, n, batch_size)
-    if verbose:
-        from fastprogress.fastprogress import progress_bar
-        starts = progress_bar(starts)
-    return starts
-
+# %% ../nbs/31_ism.ipynb #e6f38763
 def _reference(model, X, args, batch_size, dev, dtype)->torch.Tensor:
     "(N, T) reference predictions, batched (the model is already in eval mode on `dev`)."
-    return torch.cat([output_matrix(model(X[s:s + batch_size].to(dev, dtype), *(a[s:s + batch_size].to(dev) for a in args)),
-                                    len(X[s:s + batch_size])).cpu() for s in range(0, len(X), batch_size)])
+    return torch.cat([output_matrix(model(X[s].to(dev, dtype), *(a[s].to(dev) for a in args)), len(X[s])).cpu()
+                      for s in batch_slices(len(X), batch_size)])
 
-def _ism_plain(model, X, args, start, end, target, batch_size, dev, dtype, verbose)->torch.Tensor:
+def _ism_plain(model, X, args, start, end, outputs, batch_size, dev, dtype, verbose)->torch.Tensor:
+    "(N, 4, W, T) exact ISM: the reference predictions at the identity edits, every other edit predicted in full."
     y0 = _reference(model, X, args, batch_size, dev, dtype)
-    _targets(target, y0.shape[1])                                     # fail before the long part
+    output_columns(outputs, y0.shape[1])                              # fail before the long part
     raw = y0[:, None, None, :].repeat(1, 4, end - start, 1)
     n, b, pos = _edits(X, start, end)
-    for s in _batches(len(n), batch_size, verbose):
-        e = slice(s, s + batch_size)
+    for e in batch_slices(len(n), batch_size, verbose):
         Xm = mutate(X, n[e], b[e], pos[e]).to(dev, dtype)
         raw[n[e], b[e], pos[e] - start] = output_matrix(model(Xm, *(a[n[e]].to(dev) for a in args)), len(Xm)).cpu().to(raw.dtype)
     return raw
 
 # %% ../nbs/31_ism.ipynb #9a2f032d
-_POINTWISE = (nn.BatchNorm1d, nn.Dropout, nn.Identity, *_ACTIVATIONS.values())
-
-def _local_spec(m:nn.Module):
-    "'point' for a point-wise layer, (kernel, dilation, stride, left padding) for a local one fast ISM can window, else None."
-    if isinstance(m, _POINTWISE): return 'point'
-    conv = m.conv if isinstance(m, DilatedResidualBlock) else m
-    if isinstance(conv, nn.Conv1d):
-        if conv.padding_mode != 'zeros' or isinstance(conv.padding, str): return None
-        spec = conv.kernel_size[0], conv.dilation[0], conv.stride[0], conv.padding[0]
-        if isinstance(m, DilatedResidualBlock) and (spec[2] != 1 or 2 * spec[3] != (spec[0] - 1) * spec[1]): return None
-        if isinstance(m, RCConv1d) and spec[2] != 1: return None
-        return 'point' if spec == (1, 1, 1, 0) and not isinstance(m, RCConv1d) else spec
-    one = lambda v: v[0] if isinstance(v, tuple) else v
-    if isinstance(m, nn.MaxPool1d) and not m.ceil_mode and not m.return_indices:
-        return one(m.kernel_size), one(m.dilation), one(m.stride), one(m.padding)
-    if isinstance(m, nn.AvgPool1d) and not m.ceil_mode and (one(m.padding) == 0 or m.count_include_pad):
-        return one(m.kernel_size), 1, one(m.stride), one(m.padding)
-    return None
-
-def _window_forward(m:nn.Module, x:torch.Tensor)->torch.Tensor:
-    "A local layer on a window whose padding is already in `x` (so the layer itself pads nothing)."
-    if isinstance(m, DilatedResidualBlock):
-        c = m.conv
-        h = F.conv1d(x, c.weight, c.bias, 1, 0, c.dilation, c.groups)
-        return x[..., c.padding[0]:c.padding[0] + h.shape[-1]] + m.drop(m.norm(m.act(h)))
-    if isinstance(m, RCConv1d):   # both strands in one call: the reverse strand is the kernel flipped (channels, positions)
-        C = m.out_channels
-        h = F.conv1d(x, torch.cat([m.weight, m.weight.flip((1, 2))]), None if m.bias is None else m.bias.repeat(2), 1, 0, m.dilation, m.groups)
-        fwd, rev = h[:, :C], h[:, C:]
-        return torch.maximum(fwd, rev) if m.mode == 'max' else (fwd + rev) / 2
-    if isinstance(m, nn.Conv1d): return F.conv1d(x, m.weight, m.bias, m.stride, 0, m.dilation, m.groups)
-    if isinstance(m, nn.MaxPool1d): return F.max_pool1d(x, m.kernel_size, m.stride, 0, m.dilation)
-    return F.avg_pool1d(x, m.kernel_size, m.stride, 0)
-
 def _split_local(layers:Sequence[nn.Module])->tuple[list, list, list]:
-    "(local layers, their specs, the rest): the longest prefix fast ISM can window, and what follows it."
+    "(local layers, their windows, the rest): the longest prefix with a window (`genobook.protocol.window_spec`), and what follows."
     local, specs = [], []
     for m in layers:
-        spec = _local_spec(m)
+        spec = window_spec(m)
         if spec is None: break
         local.append(m); specs.append(spec)
     return local, specs, list(layers)[len(local):]
@@ -141,6 +93,7 @@ def _padded_ref(m:nn.Module, h:torch.Tensor, M:int)->tuple[torch.Tensor, int]:
     fill = float('-inf') if isinstance(m, nn.MaxPool1d) else 0.
     return F.pad(h, (M, M), value=fill).transpose(1, 2).contiguous(), h.shape[-1]
 
+# %% ../nbs/31_ism.ipynb #4f0db418
 def _propagate(local, specs, refs, n, seg, c, M:int):
     "Carry changed segments `seg` (B, C, w) starting at `c` (B,) through the local layers; refs[i]: `_padded_ref` of layer i."
     ar = lambda k: torch.arange(k, device=seg.device)
@@ -159,9 +112,10 @@ def _propagate(local, specs, refs, n, seg, c, M:int):
         x = refT[n[:, None], pos + M].transpose(1, 2)                # (B, C, window)
         if s == 1: x[..., r - 1:r - 1 + w] = seg                     # the segment sits at offset r - 1 of every window
         else: x[ar(len(x))[:, None], :, at - pos[:, :1]] = seg.transpose(1, 2)   # (with a stride, at an offset of its own)
-        seg, c = _window_forward(m, x), lo
+        seg, c = window_forward(m, x), lo
     return seg, c
 
+# %% ../nbs/31_ism.ipynb #de4aaee1
 def _splice(ref:torch.Tensor, n:torch.Tensor, seg:torch.Tensor, c:torch.Tensor)->torch.Tensor:
     "Reference outputs (N, C, L) of sequences `n` with the segments written in (positions outside [0, L) dropped)."
     B, C, w = seg.shape
@@ -176,11 +130,8 @@ def _splice(ref:torch.Tensor, n:torch.Tensor, seg:torch.Tensor, c:torch.Tensor)-
 # %% ../nbs/31_ism.ipynb #2c12c167
 def _fast_plan(model:nn.Module, n_args:int):
     "(local layers, specs, rest) of a model fast ISM can walk, or a string saying why it cannot."
-    if isinstance(model, SeqCNN): layers = list(model.trunks[0])
-    elif isinstance(model, nn.Sequential) and n_args == 0: layers = list(model)
-    else:
-        return (f"fast ISM walks SeqCNN models and nn.Sequential models (called without extra arguments) whose first layers "
-                f"are convolutions, and this is a {type(model).__name__}{' called with extra arguments' if n_args else ''}")
+    layers = local_layers(model, n_args)
+    if isinstance(layers, str): return layers
     local, specs, rest = _split_local(layers)
     if all(s == 'point' for s in specs):
         first = type(layers[len(local)]).__name__ if len(local) < len(layers) else 'none'
@@ -188,35 +139,27 @@ def _fast_plan(model:nn.Module, n_args:int):
                 "list of supported layers in genobook.ism)")
     return local, specs, rest
 
-def _first_linear(model:nn.Module, rest:list):
-    "(linear layers reading the flattened walked output, what follows them) or None when the network is not shaped so."
-    if isinstance(model, SeqCNN):
-        if rest or not isinstance(model.reduce, nn.Flatten): return None
-        several = isinstance(model.config.n_tasks, list)
-        if not len(model.fc): return list(model.heads), lambda z: tuple(z) if several else z[0]
-        f0 = model.fc[0]
-        if f0.residual: return None
-        def after(z):
-            h = model.fc[1:](f0.drop(f0.act(z[0])))
-            outs = tuple(head(h) for head in model.heads)
-            return outs if several else outs[0]
-        return [f0.linear], after
-    if (len(rest) >= 2 and isinstance(rest[0], nn.Flatten) and (rest[0].start_dim, rest[0].end_dim) == (1, -1)
+# %% ../nbs/31_ism.ipynb #0e1a2c6b
+def _linear_tail(model:nn.Module, rest:list, args:tuple)->LinearTail|None:
+    "The first linear layers after the walked ones, or None: the model's `linear_tail` when the walk took all its local layers, else `Flatten` then `Linear` first in the rest."
+    if not rest: return linear_tail(model, *args)
+    if (not args and len(rest) >= 2 and isinstance(rest[0], nn.Flatten) and (rest[0].start_dim, rest[0].end_dim) == (1, -1)
         and isinstance(rest[1], nn.Linear)):
         def after(z):
             h = z[0]
             for m in rest[2:]: h = m(h)
-            return h
-        return [rest[1]], after
+            return tail(model, h)
+        return LinearTail(lambda h: h.flatten(1), [rest[1]], after)
     return None
 
 class _LinearTail:
     "The first linear layers' outputs updated by each segment's change alone: z = z0 + W[:, segment] · Δh."
-    def __init__(self, linears, after, feats, ref_out, span:int=16):
+    def __init__(self, lt:LinearTail, ref_out:torch.Tensor, span:int=16):
         C, L = ref_out.shape[1:]
-        self.after, self.ref, self.w, self.span = after, ref_out, None, span
-        self.z0 = [lin(feats) for lin in linears]                        # the reference sequences' outputs
-        self.W = [lin.weight[:, :C * L].reshape(-1, C, L).permute(2, 1, 0) for lin in linears]   # (L', C, out)
+        self.after, self.ref, self.w, self.span = lt.after, ref_out, None, span
+        feats = lt.features(ref_out)
+        self.z0 = [lin(feats) for lin in lt.linears]                     # the reference sequences' outputs
+        self.W = [lin.weight[:, :C * L].reshape(-1, C, L).permute(2, 1, 0) for lin in lt.linears]   # (L', C, out)
 
     def __call__(self, n, seg, c):
         B, C, w = seg.shape
@@ -238,48 +181,45 @@ class _LinearTail:
             for zk, Wp in zip(z, self.Wp): zk[i] += flat @ Wp[base:base + w + k - 1].reshape(flat.shape[1], -1)
         return self.after(z)
 
+# %% ../nbs/31_ism.ipynb #bd12a3e1
 def _tail_fn(model:nn.Module, rest:list, args:tuple, ref_out:torch.Tensor):
     "The network after the walked layers, as a function of the changed segments: (sequence index, segment, start) → output."
-    if isinstance(model, SeqCNN):
-        others = [model.reduce(t(a)) for t, a in zip(model.trunks[1:], args)]   # the other inputs' features, once
-        def full(h, n):
-            for m in rest: h = m(h)
-            h = model.fc(torch.cat([model.reduce(h)] + [f[n] for f in others], 1))
-            outs = tuple(head(h) for head in model.heads)
-            return outs if isinstance(model.config.n_tasks, list) else outs[0]
-        feats = lambda: torch.cat([model.reduce(ref_out)] + others, 1)
-    else:
-        def full(h, n):
-            for m in rest: h = m(h)
-            return h
-        feats = lambda: ref_out.flatten(1)
-    lin = _first_linear(model, rest)
-    if lin is None: return lambda n, seg, c: full(_splice(ref_out, n, seg, c), n)
-    return _LinearTail(*lin, feats(), ref_out)
+    lt = _linear_tail(model, rest, args)
+    if lt is not None: return _LinearTail(lt, ref_out)
+    def full(n, seg, c):
+        h = _splice(ref_out, n, seg, c)
+        for m in rest: h = m(h)
+        return tail(model, h, *(a[n] for a in args))
+    return full
 
-def _ism_fast(model, plan, X, args, start, end, target, batch_size, dev, dtype, verbose)->torch.Tensor:
+# %% ../nbs/31_ism.ipynb #67b2c0a3
+def _group_refs(local, specs, Xg:torch.Tensor, M:int)->tuple[list, torch.Tensor]:
+    "Each local layer's padded reference input (None for point-wise ones) on sequences `Xg`, and the last layer's output."
+    refs, h = [], Xg
+    for m, spec in zip(local, specs):
+        refs.append(None if spec == 'point' else _padded_ref(m, h, M)); h = m(h)
+    return refs, h
+
+def _ism_fast(model, plan, X, args, start, end, outputs, batch_size, dev, dtype, verbose)->torch.Tensor:
+    "(N, 4, W, T) exact ISM by the walk: the reference activations once per group of sequences, then each edit's segment."
     local, specs, rest = plan
     N, W = len(X), end - start
     y0 = _reference(model, X, args, batch_size, dev, dtype)
-    _targets(target, y0.shape[1])
+    output_columns(outputs, y0.shape[1])
     raw = y0[:, None, None, :].repeat(1, 4, W, 1)
     n_all, b_all, pos_all = _edits(X, start, end)
     M = _margin(specs)
     g = max(1, batch_size // (3 * W))                                  # sequences whose reference activations are held at once
     bounds = torch.searchsorted(n_all, torch.arange(0, N + g, g).clamp(max=N))
-    for gi in _batches(N, g, verbose):
-        Xg, ag = X[gi:gi + g].to(dev, dtype), tuple(a[gi:gi + g].to(dev) for a in args)
-        refs, h = [], Xg
-        for m, spec in zip(local, specs):
-            refs.append(None if spec == 'point' else _padded_ref(m, h, M)); h = m(h)
-        tail = _tail_fn(model, rest, ag, h)
-        lo, hi = bounds[gi // g].item(), bounds[gi // g + 1].item()
-        for s in range(lo, hi, batch_size):
-            e = slice(s, min(s + batch_size, hi))
-            n, b, pos = (n_all[e] - gi).to(dev), b_all[e].to(dev), pos_all[e].to(dev)
+    for k, gs in enumerate(batch_slices(N, g, verbose)):
+        refs, h = _group_refs(local, specs, X[gs].to(dev, dtype), M)
+        finish = _tail_fn(model, rest, tuple(a[gs].to(dev) for a in args), h)
+        lo, hi = bounds[k].item(), bounds[k + 1].item()
+        for s in batch_slices(hi - lo, batch_size):
+            e = slice(lo + s.start, lo + s.stop)
+            n, b, pos = (n_all[e] - gs.start).to(dev), b_all[e].to(dev), pos_all[e].to(dev)
             seg, c = _propagate(local, specs, refs, n, F.one_hot(b, 4).to(dtype)[:, :, None], pos, M)
-            out = tail(n, seg, c)
-            raw[n_all[e], b_all[e], pos_all[e] - start] = output_matrix(out, len(n)).cpu().to(raw.dtype)
+            raw[n_all[e], b_all[e], pos_all[e] - start] = output_matrix(finish(n, seg, c), len(n)).cpu().to(raw.dtype)
     return raw
 
 # %% ../nbs/31_ism.ipynb #3d481e38
@@ -288,25 +228,22 @@ def ism(model:nn.Module,          # Any module with `y = model(X, *args)`
         *args:torch.Tensor,       # Extra per-sequence tensors passed to the model with every mutant, unchanged
         start:int=0,              # First mutated position
         end:int|None=None,        # One past the last mutated position; None: the sequence's end
-        target=None,              # Output index or list of indices to keep (after tuples are concatenated); None: all
+        outputs=None,             # Output column or list of columns to keep (after tuples are concatenated); None: all
         fast:bool|str='auto',     # 'auto': fast exact ISM where the model allows it; True: insist; False: never
         batch_size:int=256,       # Mutants per forward pass
         device:str|torch.device|None=None, # None: CUDA when available, else CPU
         verbose:bool=False,       # Show a progress bar
        )->torch.Tensor:           # (N, 4, W, T) predictions for every substitution; the reference base holds f(x)
     "Exact in-silico saturation mutagenesis: the model's outputs for every single-base substitution in [start, end)."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    X = check_one_hot(X)
-    start, end = _window(start, end, X.shape[-1])
-    _check_args(args, len(X)); check_int('batch_size', batch_size)
+    X, start, end = _prepare(model, X, args, start, end, batch_size)
     if fast not in ('auto', True, False): raise ValueError(f"fast={fast!r} must be 'auto', True or False.")
     plan = _fast_plan(model, len(args)) if fast else None
     if fast is True and isinstance(plan, str): raise ValueError(f"fast=True cannot be used: {plan}. Use fast=False (or 'auto').")
     dev, dtype = default_device(device), _dtype(model, X)
     with eval_on(model, dev), torch.no_grad():
-        if isinstance(plan, tuple): raw = _ism_fast(model, plan, X, args, start, end, target, batch_size, dev, dtype, verbose)
-        else: raw = _ism_plain(model, X, args, start, end, target, batch_size, dev, dtype, verbose)
-    idx = _targets(target, raw.shape[-1])
+        if isinstance(plan, tuple): raw = _ism_fast(model, plan, X, args, start, end, outputs, batch_size, dev, dtype, verbose)
+        else: raw = _ism_plain(model, X, args, start, end, outputs, batch_size, dev, dtype, verbose)
+    idx = output_columns(outputs, raw.shape[-1])
     return raw if idx is None else raw[..., idx]
 
 # %% ../nbs/31_ism.ipynb #707ecf64
@@ -343,11 +280,11 @@ def ism_effects(raw:torch.Tensor,   # (N, 4, W, T) predictions from `ism` or `ti
     return raw - y0.to(raw)[:, None, None, :]
 
 # %% ../nbs/31_ism.ipynb #99032585
-def _input_grads(model, x, args, target):
+def _input_grads(model, x, args, outputs):
     "(y (n, T), gradients (n, 4, L, T)) of every output with respect to x."
     x = x.requires_grad_()
     y = output_matrix(model(x, *args), len(x))
-    idx = _targets(target, y.shape[1])
+    idx = output_columns(outputs, y.shape[1])
     if idx is not None: y = y[:, idx]
     T = y.shape[1]
     eye = torch.eye(T, dtype=y.dtype, device=y.device)[:, None, :].expand(T, len(x), T)
@@ -356,26 +293,24 @@ def _input_grads(model, x, args, target):
         g = torch.stack([torch.autograd.grad(y[:, t].sum(), x, retain_graph=t < T - 1)[0] for t in range(T)])
     return y.detach(), g.permute(1, 2, 3, 0)
 
+# %% ../nbs/31_ism.ipynb #5457cd5a
 def tism(model:nn.Module,          # Any differentiable module with `y = model(X, *args)`
          X:torch.Tensor,           # One-hot sequences (N, 4, L); N columns allowed
          *args:torch.Tensor,       # Extra per-sequence tensors passed to the model, unchanged
          start:int=0,              # First position of the window
          end:int|None=None,        # One past the last position; None: the sequence's end
-         target=None,              # Output index or list of indices (after tuples are concatenated); None: all
+         outputs=None,             # Output column or list of columns (after tuples are concatenated); None: all
          batch_size:int=64,        # Sequences per forward/backward pass
          device:str|torch.device|None=None, # None: CUDA when available, else CPU
          verbose:bool=False,       # Show a progress bar
         )->torch.Tensor:           # (N, 4, W, T) first-order predictions for every substitution, like `ism`
     "Taylor ISM: every substitution's prediction from one gradient per sequence and task, f(x) + g[b, l] - g[ref, l]."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    X = check_one_hot(X)
-    start, end = _window(start, end, X.shape[-1])
-    _check_args(args, len(X)); check_int('batch_size', batch_size)
+    X, start, end = _prepare(model, X, args, start, end, batch_size)
     dev, dtype, outs = default_device(device), _dtype(model, X), []
     with eval_on(model, dev), torch.enable_grad():
-        for s in _batches(len(X), batch_size, verbose):
-            x = X[s:s + batch_size].to(dev, dtype)
-            y, g = _input_grads(model, x.clone(), tuple(a[s:s + batch_size].to(dev) for a in args), target)
+        for s in batch_slices(len(X), batch_size, verbose):
+            x = X[s].to(dev, dtype)
+            y, g = _input_grads(model, x.clone(), tuple(a[s].to(dev) for a in args), outputs)
             g = g[:, :, start:end]
             outs.append((y[:, None, None, :] + g - (x[:, :, start:end, None] * g).sum(1, keepdim=True)).detach().cpu())
     return torch.cat(outs)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 import networkx as nx
-from .core import atomic_write, is_int
+from .core import atomic_write, is_int, check_table
 
 # %% auto #0
 __all__ = ['layer_scores', 'n_edges', 'network_edges', 'edges_to_graph', 'attention_network', 'write_graphml', 'write_sif',
@@ -99,9 +99,7 @@ def edges_to_graph(edges:pd.DataFrame,   # From `network_edges`
                    **graph_attrs,        # Stored in `G.graph` (plain ints, floats or strings)
                   )->nx.DiGraph:         # query -> key, one edge per pair (its strongest layer)
     "A directed graph with one edge per (query, key) pair of an edge table, keeping the strongest layer's attributes."
-    need = {'layer', 'query', 'key', 'weight'}
-    if not isinstance(edges, pd.DataFrame) or not need <= set(edges.columns):
-        raise ValueError(f"edges must be a table from network_edges with columns {sorted(need)}.")
+    check_table(edges, {'layer', 'query', 'key', 'weight'}, 'network_edges', 'edges')
     G = nx.DiGraph(**graph_attrs)
     if not len(edges): return G
     e = edges.assign(_s=edges.weight.abs()).sort_values('_s', ascending=False, kind='stable')

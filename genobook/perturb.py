@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
-from .core import default_device, eval_on, predict, check_int, check_ints, is_int, output_matrix
+from .core import default_device, eval_on, predict, check_int, check_ints, is_int, output_matrix, batch_slices, check_table
 from .seq import base_codes, one_hot, check_one_hot
 from .motifs import Motif, consensus
 
@@ -26,6 +26,11 @@ def _progress(it, verbose:bool):
     if not verbose: return it
     from fastprogress.fastprogress import progress_bar
     return progress_bar(list(it))
+
+def _first_nonfinite(M:torch.Tensor)->list[int]|None:
+    "[row, column] of the first NaN or infinite entry of a matrix, or None when every entry is finite."
+    bad = torch.nonzero(~torch.isfinite(M))
+    return bad[0].tolist() if len(bad) else None
 
 # %% ../nbs/32_perturb.ipynb #3475e633
 ABLATION_FRACTIONS = tuple(float(f) for f in np.unique(np.round(np.concatenate(
@@ -43,9 +48,8 @@ def _check_scores(scores)->torch.Tensor:
         raise ValueError(f"scores must be a (C, G) matrix (one row of gene scores per class, e.g. from "
                          f"genobook.attr.class_importance), got shape {tuple(scores.shape)}.")
     scores = scores.double()
-    if not torch.isfinite(scores).all():
-        c, g = torch.nonzero(~torch.isfinite(scores))[0].tolist()
-        raise ValueError(f"scores has NaN or infinite entries (the first at class {c}, gene {g}): fix the attributions first.")
+    if (bad := _first_nonfinite(scores)) is not None:
+        raise ValueError(f"scores has NaN or infinite entries (the first at class {bad[0]}, gene {bad[1]}): fix the attributions first.")
     return scores
 
 def ablation_masks(scores,                # (C, G) gene scores per class, higher = more important
@@ -73,9 +77,8 @@ def _check_matrix(X, name:str='X')->torch.Tensor:
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} must be an (N, G) expression matrix with samples in rows, got shape {tuple(X.shape)}.")
     if not X.is_floating_point(): X = X.float()
-    if not torch.isfinite(X).all():
-        i, g = torch.nonzero(~torch.isfinite(X))[0].tolist()
-        raise ValueError(f"{name} has NaN or infinite values (the first in sample {i}, gene {g}): impute or drop them first.")
+    if (bad := _first_nonfinite(X)) is not None:
+        raise ValueError(f"{name} has NaN or infinite values (the first in sample {bad[0]}, gene {bad[1]}): impute or drop them first.")
     return X
 
 def _check_fractions(fractions)->list[float]:
@@ -143,8 +146,8 @@ def _ablated_accuracy(model, Xc, c, C, M, base, batch_size, dev)->torch.Tensor:
     K, n = len(M), len(Xc)
     correct = torch.zeros(K, dtype=torch.float64)
     Xd, Md, bd = Xc.to(dev), M.to(dev), base.to(dev)
-    for s in range(0, K * n, batch_size):
-        r = torch.arange(s, min(s + batch_size, K * n), device=dev)
+    for sl in batch_slices(K * n, batch_size):
+        r = torch.arange(sl.start, sl.stop, device=dev)
         k, i = r // n, r % n
         out = model(torch.where(Md[k], bd, Xd[i]))
         out = out[0] if isinstance(out, (tuple, list)) else out
@@ -164,9 +167,7 @@ def plot_ablation(table:pd.DataFrame,          # From `ablation`
                  )->tuple[plt.Figure, np.ndarray]: # The figure and its axes (one panel per class)
     "Accuracy drop against the fraction of genes ablated, top genes vs random genes, one panel per class."
     import seaborn as sns
-    need = {'class', 'fraction', 'kind', 'drop'}
-    if not isinstance(table, pd.DataFrame) or not need <= set(table.columns):
-        raise ValueError(f"table must be the DataFrame returned by ablation (columns {sorted(need)} at least).")
+    check_table(table, {'class', 'fraction', 'kind', 'drop'}, 'ablation')
     shown = list(dict.fromkeys(table['class'])) if classes is None else list(classes)
     missing = [c for c in shown if c not in set(table['class'])]
     if missing or not shown: raise ValueError(f"classes {missing or shown} are not in the table: choose among {list(dict.fromkeys(table['class']))}.")
@@ -266,11 +267,10 @@ def kmer_flip(model:nn.Module,    # Model reading the encoded sequences: y = mod
     old_kmers = [seqs[i][p:p + v] for i, p, v in zip(si, pos, kk)]
     dev = default_device(device)
     with eval_on(model, dev), torch.no_grad():
-        ref = torch.cat([_encode_predict(model, encode, seqs[s:s + batch_size], dev) for s in range(0, len(seqs), batch_size)])
+        ref = torch.cat([_encode_predict(model, encode, seqs[sl], dev) for sl in batch_slices(len(seqs), batch_size)])
         outs = []
-        for s in _progress(range(0, len(si), batch_size), verbose):
-            b = range(s, min(s + batch_size, len(si)))
-            flipped = [seqs[si[j]][:pos[j]] + new_kmers[j] + seqs[si[j]][pos[j] + kk[j]:] for j in b]
+        for sl in batch_slices(len(si), batch_size, verbose):
+            flipped = [seqs[si[j]][:pos[j]] + new_kmers[j] + seqs[si[j]][pos[j] + kk[j]:] for j in range(sl.start, sl.stop)]
             outs.append(_encode_predict(model, encode, flipped, dev))
     after = torch.cat(outs).numpy()
     before = ref.numpy()[si]
@@ -286,9 +286,7 @@ def summarise_flips(table:pd.DataFrame, # From `kmer_flip`
                     n_buckets:int=10,   # Equal-width buckets of start positions
                    )->pd.DataFrame:     # k, bucket, start, end (positions [start, end)), task, n, mean_abs, rmse
     "Mean |delta| and RMSE of the flips per k, position bucket and output."
-    need = {'k', 'position', 'task', 'delta'}
-    if not isinstance(table, pd.DataFrame) or not need <= set(table.columns):
-        raise ValueError(f"table must be the DataFrame returned by kmer_flip (columns {sorted(need)} at least).")
+    check_table(table, {'k', 'position', 'task', 'delta'}, 'kmer_flip')
     n_buckets = check_int('n_buckets', n_buckets)
     end = int(table.position.max()) + 1
     edges = np.linspace(0, end, n_buckets + 1)

@@ -13,8 +13,8 @@ from .core import ACTIVATIONS, is_int
 
 # %% auto #0
 __all__ = ['POINTWISE', 'check_model', 'member', 'attention_layers', 'has_attention', 'summary_token', 'token_mask',
-           'embedding_layer', 'kernel_layers', 'window_spec', 'window_forward', 'LinearTail', 'local_layers', 'tail',
-           'linear_tail']
+           'embedding_layer', 'HeadStates', 'head_states', 'kernel_layers', 'window_spec', 'window_forward',
+           'LinearTail', 'local_layers', 'tail', 'linear_tail']
 
 # %% ../nbs/09_protocol.ipynb #15b69899
 def check_model(model)->nn.Module:
@@ -87,6 +87,37 @@ def embedding_layer(model:nn.Module)->nn.Module|None:
     if e is not None and not isinstance(e, nn.Module):
         raise ValueError(f"{type(model).__name__}.embedding_layer must be the nn.Module that embeds the token ids, got {type(e).__name__}.")
     return e
+
+# %% ../nbs/09_protocol.ipynb #be96a420
+class HeadStates(NamedTuple):
+    "Per-head summaries of one attention layer, one row per sample (what `head_states` returns, `genobook.embed` collects)."
+    heads:torch.Tensor        # (N, H, F) each head's output at the summary token, before the heads are mixed (T-GEM: (N, H, G))
+    attention:torch.Tensor    # (N, H, L) each head's attention row from the summary token (T-GEM: mean row over query genes)
+    token:torch.Tensor|None   # (N, D) final state of the summary token; None without one (T-GEM, token=None)
+    pooled:torch.Tensor       # (N, D) mean final state over real tokens other than the summary token (T-GEM: the classifier's input)
+    output:torch.Tensor|None  # The model's output (N, ...), e.g. logits; None when it is not a single tensor
+    mask:torch.Tensor         # (N, L) bool, True on real tokens
+
+def head_states(model:nn.Module,     # The model
+                X:torch.Tensor,      # Its first input (one batch)
+                *args,               # Its other inputs
+                layer:int=-1,        # Index into `attention_layers(model)`
+                token:int|None=None, # Summary token position; None: average over the real queries
+               )->HeadStates:
+    "Per-head summaries of one attention layer for one batch: the model's `head_states`, else its attention layer's."
+    f = getattr(check_model(model), 'head_states', None)
+    if not callable(f):
+        lay = attention_layers(model, 'embeddings')[layer]
+        g = getattr(lay, 'head_states', None)
+        if not callable(g):
+            raise ValueError(f"{type(model).__name__} has no head_states, nor has its attention layer {type(lay).__name__}: "
+                             "embeddings needs one. Add a method `head_states(X, *args, layer, token)` returning a "
+                             "genobook.protocol.HeadStates (layers of genobook.models.encoder have their own).")
+        f = lambda X, *args, layer, token: g(model, X, *args, token=token)
+    hs = f(X, *args, layer=layer, token=token)
+    if not isinstance(hs, tuple) or len(hs) != len(HeadStates._fields):
+        raise ValueError(f"{type(model).__name__}.head_states must return a HeadStates {HeadStates._fields}, got {type(hs).__name__}.")
+    return HeadStates(*hs)
 
 # %% ../nbs/09_protocol.ipynb #25ea7442
 def kernel_layers(model:nn.Module, needed_by:str='kernel analysis')->tuple[nn.Conv1d, list[nn.Module]]:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, sys, json, time, html, shutil, platform, tempfile, warnings, contextlib, functools
 from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple, Callable
 import numpy as np
 import pandas as pd
@@ -13,13 +14,7 @@ import torch
 import matplotlib.pyplot as plt
 from fastcore.script import call_parse, store_true
 from .core import default_device, set_seed, atomic_write, predict, check_choice
-from .datasets import load_dataset
-from .expr import load_expression
-from .split import Split, stratified_split
-from .data import expr_dls, seq_dls
-from .train import learner
-from .models.tgem import TGEM, TGEMConfig
-from .models.cnn import SeqCNN, CNNConfig
+from .pipeline import training_data, build_model, model_inputs, fit_model
 from .models.baselines import evaluate, compare, expression_logistic, kmer_logistic
 from .seq import one_hot
 from .attr import attribute, class_importance, importance_table, write_rnk, plot_gene_importance, plot_attribution_logo
@@ -28,12 +23,13 @@ from .attention import attention_entropy, plot_entropy, class_attention_attribut
 from .network import attention_network, network_edges, write_graphml, write_sif, hub_genes, plot_network
 from .ism import ism, ism_effects
 from .tracks import base_track, write_bedgraph, write_track_urls
-from .motifs import jaspar_motifs, kernel_motifs, trim_motif, tomtom_matches, write_meme, plot_motif_match, consensus
+from .kernels import kernel_motifs
+from .motifs import jaspar_motifs, trim_motif, tomtom_matches, write_meme, plot_motif_match, consensus
 
 # %% auto #0
-__all__ = ['SIZES', 'FORMAT', 'ReportFile', 'Section', 'Steps', 'save_figure', 'report_format', 'prepare_out', 'report_dir',
-           'tgem_section', 'cnn_section', 'summary_table', 'report_files', 'write_index', 'Report', 'make_report',
-           'quickstart']
+__all__ = ['SIZES', 'FORMAT', 'TGEM_STEPS', 'tgem_section', 'CNN_STEPS', 'cnn_section', 'ReportFile', 'Section', 'Steps',
+           'save_figure', 'report_format', 'prepare_out', 'report_dir', 'Step', 'run_steps', 'step', 'make_section',
+           'summary_table', 'report_files', 'write_index', 'Report', 'make_report', 'quickstart']
 
 # %% ../nbs/51_quickstart.ipynb #294e15e2
 SIZES = {   # n_genes: T-GEM's genes (most variable; None = all); n_train/n_valid: CNN peaks (None = all); n_peaks: peaks given ISM
@@ -157,192 +153,266 @@ def _safe_name(name:str)->str:
     "A cell-type name as a file name: letters and digits kept, everything else '_'."
     return ''.join(ch if ch.isalnum() else '_' for ch in name)
 
-def tgem_section(out:str|Path,           # Folder to write the section's files into (it must exist)
-                 size:str='small',       # A key of `SIZES`
-                 seed:int=0,             # Seed of the split, initialisation and training
-                 device=None,            # Torch device; None: CUDA when available
-                 steps:Steps|None=None,  # Progress printer; None: silent
-                )->Section:
-    "Train T-GEM on PBMC beside a logistic regression, interpret it, and write its files into `out`."
-    S, dev, steps, out = SIZES[check_choice('size', size, list(SIZES))], default_device(device), steps or Steps(quiet=True), Path(out)
-    files = []
+class Step(NamedTuple):
+    "One named step of a report section."
+    title:str|Callable    # Its progress line; a callable gets the section's state (for sizes known only then)
+    run:Callable          # `run(state)`: reads what earlier steps left in `state`, adds its own results and files
+
+def run_steps(section_steps:list,  # `Step`s, in order
+              state,               # The section's state (a `SimpleNamespace`), shared by the steps
+              steps:Steps,         # Progress printer
+             ):
+    "Run `section_steps` one after the other, each as a progress line, with the integration warnings silenced."
     with warnings.catch_warnings():
         for msg in _QUIET: warnings.filterwarnings('ignore', message=msg)
-        with steps('T-GEM: data and split'):
-            expr = load_expression(load_dataset('pbmc68k'), label='bulk_labels', n_top_genes=S['n_genes'])
-            split = stratified_split(expr.y, valid=0.1, test=0.2, seed=seed)
-            Xte, yte, classes = expr.X[split.test], expr.y[split.test], list(expr.labels.classes)
-        with steps(f"T-GEM: train on {len(split.train)} cells x {len(expr.genes)} genes, {S['tgem_epochs']} epochs"):
-            set_seed(seed)
-            dls = expr_dls(expr.X, expr.y, split, bs=16, seed=seed, device=dev)
-            learn = learner(dls, TGEM(TGEMConfig.from_expression(expr)), 'classification', quiet=True)
-            learn.fit(S['tgem_epochs'], lr=S['tgem_lr'])
-            tgem = learn.model.eval()
-            logits = predict(tgem, Xte, batch_size=64, device=dev)
-        with steps('T-GEM: logistic-regression baseline, confusion matrix'):
-            base = evaluate(expression_logistic(seed=seed), expr.X, expr.y, 'classification', split)
-            table = compare({'T-GEM': logits, 'logistic regression': base}, y_true=yte.numpy(),
-                            metrics=['accuracy', 'macro_f1', 'mcc', 'auroc'])
-            from sklearn.metrics import ConfusionMatrixDisplay
-            fig, ax = plt.subplots(figsize=(7, 6.5))
-            ConfusionMatrixDisplay.from_predictions(yte.numpy(), logits.argmax(1).numpy(), labels=list(range(len(classes))),
-                                                    display_labels=classes, xticks_rotation=90, ax=ax, colorbar=False)
-            ax.set_title(f'T-GEM, PBMC test cells (n = {len(yte)})', fontsize=10)
-            save_figure(fig, out/'tgem_confusion.png')
-            files.append(ReportFile('tgem_confusion.png', 'T-GEM confusion matrix on the test cells (rows: true cell type, columns: predicted)', 'any image viewer'))
-        with steps('T-GEM: integrated gradients -> gene importance per cell type'):
-            ig, delta = attribute(tgem, Xte, method='ig', target=yte, n_steps=S['ig_steps'], return_delta=True, device=dev)
-            out_x = logits.gather(1, yte[:, None])[:, 0]
-            out_0 = predict(tgem, torch.zeros_like(Xte), batch_size=64, device=dev).gather(1, yte[:, None])[:, 0]
-            ig_gap = float((delta.abs() / (out_x - out_0).abs().clamp_min(1e-8)).median())
-            imp = class_importance(ig, yte, n_classes=len(classes))
-            ranking = importance_table(imp, expr.genes, expr.labels)
-            with atomic_write(out/'tgem_gene_importance.csv') as f: ranking.to_csv(f, index=False)
-            fig = plot_gene_importance(imp, expr.genes, expr.labels, top=10, ncols=5)
-            save_figure(fig, out/'tgem_gene_importance.png')
-            files += [ReportFile('tgem_gene_importance.png', 'Top 10 genes of each cell type by integrated gradients (mean |IG| over its test cells)', 'any image viewer'),
-                      ReportFile('tgem_gene_importance.csv', 'Every gene ranked for every cell type (class, gene, score, rank)', 'a spreadsheet, pandas')]
-            (out/'gsea').mkdir(exist_ok=True)
-            for c, name in enumerate(classes):
-                fn = f'gsea/{_safe_name(name)}.rnk'
-                write_rnk(imp[c], expr.genes, out/fn)
-                files.append(ReportFile(fn, f'Genes ranked by importance for {name}', 'GSEA (GSEAPreranked), any text editor'))
-        with steps('T-GEM: ablation of top genes vs random genes'):
-            abl = ablation(tgem, Xte, yte, imp, fractions=(0.02, 0.05, 0.1, 0.2), n_random=S['n_random'], seed=seed,
-                           labels=classes, device=dev)
-            with atomic_write(out/'tgem_ablation.csv') as f: abl.to_csv(f, index=False)
-            fig, _ = plot_ablation(abl, col_wrap=5)
-            save_figure(fig, out/'tgem_ablation.png')
-            drop = abl[abl.fraction > 0].groupby('kind')['drop'].mean()
-            files += [ReportFile('tgem_ablation.png', "Accuracy drop per cell type when its top genes (by IG) or as many random genes are set to 0", 'any image viewer'),
-                      ReportFile('tgem_ablation.csv', 'The ablation curves as a table (class, kind, fraction, accuracy, drop)', 'a spreadsheet, pandas')]
-        with steps('T-GEM: attention entropy per head and layer'):
-            ent = attention_entropy(tgem, Xte, batch_size=64, device=dev)
-            fig, _ = plot_entropy(ent)
-            save_figure(fig, out/'tgem_attention_entropy.png')
-            files.append(ReportFile('tgem_attention_entropy.png', 'Entropy of each attention row, per head and layer, over the test cells (low: focused heads)', 'any image viewer'))
-        with steps('T-GEM: attention attribution -> gene network'):
-            label = 'CD14+ Monocyte'
-            scores = class_attention_attribution(tgem, Xte, y=yte, label=label, classes=expr.labels, n_steps=S['net_steps'],
-                                                 max_samples=S['net_samples'], seed=seed, device=dev)
-            threshold = 0.001 if len(expr.genes) >= 100 else 0.01
-            G = attention_network(scores, expr.genes, threshold=threshold)
-            edges = network_edges(scores, expr.genes, threshold=threshold)
-            write_graphml(G, out/'tgem_network.graphml'); write_sif(edges, out/'tgem_network.sif')
-            hubs = hub_genes(G)
-            fig, ax = plot_network(G, top_hubs=8, seed=seed)
-            ax.set_title(f'{label}s: {G.number_of_edges()} strongest attention-attribution edges', fontsize=10)
-            save_figure(fig, out/'tgem_network.png')
-            files += [ReportFile('tgem_network.png', f'Gene network of {label}s from attention attribution: node size = weighted degree, colour = layer', 'any image viewer'),
-                      ReportFile('tgem_network.graphml', f'The {label} network with edge weights, layers and heads', 'Cytoscape, Gephi, networkx'),
-                      ReportFile('tgem_network.sif', 'The same edges as simple interaction format (query gene, layerN, key gene)', 'Cytoscape')]
-    metrics = {'data': {'dataset': 'pbmc68k', 'cells': len(expr.y), 'genes': len(expr.genes), 'classes': len(classes),
-                        'train': len(split.train), 'valid': len(split.valid), 'test': len(split.test)},
-               'model': {'name': 'T-GEM', 'epochs': S['tgem_epochs'], 'lr': S['tgem_lr'],
-                         'parameters': sum(p.numel() for p in tgem.parameters())},
-               'test': _json_num(table.loc['T-GEM']),
-               'baseline': {'name': 'logistic regression', **_json_num(table.loc['logistic regression'])},
-               'ig_median_relative_gap': ig_gap,
-               'top_genes': {c: ranking[ranking['class'] == c].gene.head(5).tolist() for c in classes},
-               'ablation_mean_drop': _json_num(drop),
-               'attention_entropy_mean': float(ent.values.mean()),
-               'network': {'class': label, 'threshold': threshold, 'nodes': G.number_of_nodes(), 'edges': G.number_of_edges(),
-                           'hubs': hubs.index[:10].tolist()}}
-    objects = dict(model=tgem, expr=expr, split=split, ig=ig, ig_delta=delta, importance=imp, ablation=abl, entropy=ent, scores=scores,
-                   network=G, edges=edges, hubs=hubs)
-    return Section(metrics, files, table, objects)
+        for st in section_steps:
+            with steps(st.title(state) if callable(st.title) else st.title): st.run(state)
+    return state
 
-tgem_section.n_steps = 7   # progress lines it prints
+def _file(s,                               # A section's state
+          name:str,                        # Path in the report folder, '/'-separated
+          description:str,                 # One line: what the file holds
+          opens_with:str='any image viewer', # The tools that read it
+         )->Path:                          # Where to write it
+    "List a file of the section (`ReportFile`) and return its path in the section's folder."
+    s.files.append(ReportFile(name, description, opens_with))
+    return s.out/name
+
+def _model_metrics(s,              # A section's state, after its steps (`split`, `table`)
+                   data:dict,      # What the data set is: name and sizes (the split's sizes are added)
+                   name:str,       # The model's row of `s.table`
+                   model,          # The trained model (its parameters are counted)
+                   baseline:str,   # The baseline's row of `s.table`
+                   **about,        # More about the model: epochs, lr, ...
+                  )->dict:
+    "The metrics every section reports: data and split sizes, the model, its test scores and its baseline's."
+    return {'data': {**data, 'train': len(s.split.train), 'valid': len(s.split.valid), 'test': len(s.split.test)},
+            'model': {'name': name, **about, 'parameters': sum(p.numel() for p in model.parameters())},
+            'test': _json_num(s.table.loc[name]),
+            'baseline': {'name': baseline, **_json_num(s.table.loc[baseline])}}
+
+def _section_state(out, size, seed, device, **kw)->SimpleNamespace:
+    "The state a section starts from: its folder, sizes, seed, device and an empty file list."
+    return SimpleNamespace(out=Path(out), S=SIZES[check_choice('size', size, list(SIZES))], seed=seed, dev=default_device(device),
+                           files=[], **kw)
+
+def step(section_steps:list,      # The list of `Step`s to append to
+         title:str|Callable,      # The step's progress line (a callable gets the section's state)
+        ):
+    "Decorator: append the function as the `Step` `title` of `section_steps`."
+    def add(f):
+        section_steps.append(Step(title, f)); return f
+    return add
+
+def make_section(name:str,             # The function's name, e.g. 'tgem_section'
+                 section_steps:list,   # Its `Step`s
+                 result:Callable,      # `result(state) -> Section`, once every step has run
+                 doc:str,              # Its one-line docstring
+                )->Callable:           # `f(out, size, seed, device, steps) -> Section`, with `f.n_steps = len(section_steps)`
+    "A report section: run `section_steps` on a fresh state into folder `out`, then turn the state into a `Section`."
+    def section(out:str|Path,           # Folder to write the section's files into (it must exist)
+                size:str='small',       # A key of `SIZES`
+                seed:int=0,             # Seed of the split, subsample, initialisation and training
+                device=None,            # Torch device; None: CUDA when available
+                steps:Steps|None=None,  # Progress printer; None: silent
+               )->Section:
+        return result(run_steps(section_steps, _section_state(out, size, seed, device), steps or Steps(quiet=True)))
+    section.__name__ = section.__qualname__ = name
+    section.__doc__, section.n_steps = doc, len(section_steps)   # n_steps: the progress lines it prints
+    return section
+
+TGEM_STEPS = []   # the section's steps, in order: each function below adds itself
+
+@step(TGEM_STEPS, 'T-GEM: data and split')
+def _tgem_data(s):
+    "PBMC, the most variable genes, a seeded stratified 70/10/20 split (`genobook.pipeline.training_data`)."
+    s.td = training_data({'dataset': 'pbmc68k', 'n_top_genes': s.S['n_genes']}, seed=s.seed)
+    s.expr, s.split, s.classes = s.td.expr, s.td.split, s.td.labels
+    s.Xte, s.yte = s.expr.X[s.split.test], s.expr.y[s.split.test]
+
+@step(TGEM_STEPS, lambda s: f"T-GEM: train on {len(s.split.train)} cells x {len(s.expr.genes)} genes, {s.S['tgem_epochs']} epochs")
+def _tgem_train(s):
+    "T-GEM at a constant learning rate, batches of 16; its test logits."
+    set_seed(s.seed)
+    built = build_model('tgem', s.td)
+    s.tgem = fit_model(built.model, model_inputs(s.td, built), s.td.y, s.split, 'classification', epochs=s.S['tgem_epochs'],
+                       lr=s.S['tgem_lr'], bs=16, seed=s.seed, device=s.dev, one_cycle=False)
+    s.logits = predict(s.tgem, s.Xte, batch_size=64, device=s.dev)
+
+@step(TGEM_STEPS, 'T-GEM: logistic-regression baseline, confusion matrix')
+def _tgem_baseline(s):
+    "Logistic regression on the same rows, the comparison table and T-GEM's confusion matrix."
+    from sklearn.metrics import ConfusionMatrixDisplay
+    base = evaluate(expression_logistic(seed=s.seed), s.expr.X, s.expr.y, 'classification', s.split)
+    s.table = compare({'T-GEM': s.logits, 'logistic regression': base}, y_true=s.yte.numpy(), metrics=['accuracy', 'macro_f1', 'mcc', 'auroc'])
+    fig, ax = plt.subplots(figsize=(7, 6.5))
+    ConfusionMatrixDisplay.from_predictions(s.yte.numpy(), s.logits.argmax(1).numpy(), labels=list(range(len(s.classes))),
+                                            display_labels=s.classes, xticks_rotation=90, ax=ax, colorbar=False)
+    ax.set_title(f'T-GEM, PBMC test cells (n = {len(s.yte)})', fontsize=10)
+    save_figure(fig, _file(s, 'tgem_confusion.png', 'T-GEM confusion matrix on the test cells (rows: true cell type, columns: predicted)'))
+
+@step(TGEM_STEPS, 'T-GEM: integrated gradients -> gene importance per cell type')
+def _tgem_importance(s):
+    "Integrated gradients of each test cell's class, their median completeness gap, per-class gene rankings and GSEA lists."
+    s.ig, s.delta = attribute(s.tgem, s.Xte, method='ig', target=s.yte, n_steps=s.S['ig_steps'], return_delta=True, device=s.dev)
+    out_x = s.logits.gather(1, s.yte[:, None])[:, 0]
+    out_0 = predict(s.tgem, torch.zeros_like(s.Xte), batch_size=64, device=s.dev).gather(1, s.yte[:, None])[:, 0]
+    s.ig_gap = float((s.delta.abs() / (out_x - out_0).abs().clamp_min(1e-8)).median())
+    s.imp = class_importance(s.ig, s.yte, n_classes=len(s.classes))
+    s.ranking = importance_table(s.imp, s.expr.genes, s.expr.labels)
+    save_figure(plot_gene_importance(s.imp, s.expr.genes, s.expr.labels, top=10, ncols=5),
+                _file(s, 'tgem_gene_importance.png', 'Top 10 genes of each cell type by integrated gradients (mean |IG| over its test cells)'))
+    with atomic_write(_file(s, 'tgem_gene_importance.csv', 'Every gene ranked for every cell type (class, gene, score, rank)',
+                            'a spreadsheet, pandas')) as f: s.ranking.to_csv(f, index=False)
+    (s.out/'gsea').mkdir(exist_ok=True)
+    for c, name in enumerate(s.classes):
+        write_rnk(s.imp[c], s.expr.genes, _file(s, f'gsea/{_safe_name(name)}.rnk', f'Genes ranked by importance for {name}',
+                                                'GSEA (GSEAPreranked), any text editor'))
+
+@step(TGEM_STEPS, 'T-GEM: ablation of top genes vs random genes')
+def _tgem_ablation(s):
+    "Each class's top genes set to 0 against as many random genes."
+    s.abl = ablation(s.tgem, s.Xte, s.yte, s.imp, fractions=(0.02, 0.05, 0.1, 0.2), n_random=s.S['n_random'], seed=s.seed,
+                     labels=s.classes, device=s.dev)
+    save_figure(plot_ablation(s.abl, col_wrap=5)[0],
+                _file(s, 'tgem_ablation.png', "Accuracy drop per cell type when its top genes (by IG) or as many random genes are set to 0"))
+    with atomic_write(_file(s, 'tgem_ablation.csv', 'The ablation curves as a table (class, kind, fraction, accuracy, drop)',
+                            'a spreadsheet, pandas')) as f: s.abl.to_csv(f, index=False)
+    s.drop = s.abl[s.abl.fraction > 0].groupby('kind')['drop'].mean()
+
+@step(TGEM_STEPS, 'T-GEM: attention entropy per head and layer')
+def _tgem_entropy(s):
+    "Mean attention entropy per head and layer on the test cells."
+    s.ent = attention_entropy(s.tgem, s.Xte, batch_size=64, device=s.dev)
+    save_figure(plot_entropy(s.ent)[0], _file(s, 'tgem_attention_entropy.png',
+                                              'Entropy of each attention row, per head and layer, over the test cells (low: focused heads)'))
+
+@step(TGEM_STEPS, 'T-GEM: attention attribution -> gene network')
+def _tgem_network(s):
+    "The monocytes' gene network from attention attribution: GraphML, SIF, hubs and a drawing."
+    label = s.label = 'CD14+ Monocyte'
+    s.scores = class_attention_attribution(s.tgem, s.Xte, y=s.yte, label=label, classes=s.expr.labels, n_steps=s.S['net_steps'],
+                                           max_samples=s.S['net_samples'], seed=s.seed, device=s.dev)
+    s.threshold = 0.001 if len(s.expr.genes) >= 100 else 0.01
+    s.G = attention_network(s.scores, s.expr.genes, threshold=s.threshold)
+    s.edges = network_edges(s.scores, s.expr.genes, threshold=s.threshold)
+    s.hubs = hub_genes(s.G)
+    fig, ax = plot_network(s.G, top_hubs=8, seed=s.seed)
+    ax.set_title(f'{label}s: {s.G.number_of_edges()} strongest attention-attribution edges', fontsize=10)
+    save_figure(fig, _file(s, 'tgem_network.png', f'Gene network of {label}s from attention attribution: node size = weighted degree, colour = layer'))
+    write_graphml(s.G, _file(s, 'tgem_network.graphml', f'The {label} network with edge weights, layers and heads', 'Cytoscape, Gephi, networkx'))
+    write_sif(s.edges, _file(s, 'tgem_network.sif', 'The same edges as simple interaction format (query gene, layerN, key gene)', 'Cytoscape'))
+
+
+def _tgem_metrics(s)->dict:
+    "The section's entry of metrics.json."
+    data = {'dataset': 'pbmc68k', 'cells': len(s.expr.y), 'genes': len(s.expr.genes), 'classes': len(s.classes)}
+    return {**_model_metrics(s, data, 'T-GEM', s.tgem, 'logistic regression', epochs=s.S['tgem_epochs'], lr=s.S['tgem_lr']),
+            'ig_median_relative_gap': s.ig_gap,
+            'top_genes': {c: s.ranking[s.ranking['class'] == c].gene.head(5).tolist() for c in s.classes},
+            'ablation_mean_drop': _json_num(s.drop),
+            'attention_entropy_mean': float(s.ent.values.mean()),
+            'network': {'class': s.label, 'threshold': s.threshold, 'nodes': s.G.number_of_nodes(), 'edges': s.G.number_of_edges(),
+                        'hubs': s.hubs.index[:10].tolist()}}
+
+def _tgem_result(s)->Section:
+    "The T-GEM section's metrics, files, comparison table and objects."
+    objects = dict(model=s.tgem, expr=s.expr, split=s.split, ig=s.ig, ig_delta=s.delta, importance=s.imp, ablation=s.abl,
+                   entropy=s.ent, scores=s.scores, network=s.G, edges=s.edges, hubs=s.hubs)
+    return Section(_tgem_metrics(s), s.files, s.table, objects)
+
+tgem_section = make_section('tgem_section', TGEM_STEPS, _tgem_result,
+                            "Train T-GEM on PBMC beside a logistic regression, interpret it, and write its files into `out`.")
 
 # %% ../nbs/51_quickstart.ipynb #bf1482d1
 _jaspar_vertebrates = functools.lru_cache(maxsize=1)(jaspar_motifs)   # ~5 s to read; reused by later reports in a session
 
-def cnn_section(out:str|Path,           # Folder to write the section's files into (it must exist)
-                size:str='small',       # A key of `SIZES`
-                seed:int=0,             # Seed of the subsample, initialisation and training
-                device=None,            # Torch device; None: CUDA when available
-                steps:Steps|None=None,  # Progress printer; None: silent
-               )->Section:
-    "Train a strand-aware SeqCNN on Oct4/MafK ChIP-seq peaks beside a 4-mer baseline, interpret it, and write its files into `out`."
-    S, dev, steps, out = SIZES[check_choice('size', size, list(SIZES))], default_device(device), steps or Steps(quiet=True), Path(out)
-    files = []
-    with warnings.catch_warnings():
-        for msg in _QUIET: warnings.filterwarnings('ignore', message=msg)
-        with steps('CNN: data and split'):
-            chip = load_dataset('chip_oct4_mafk')
-            X = one_hot(chip.seq.tolist())
-            y = torch.tensor((chip.label == 'Oct4').to_numpy(), dtype=torch.float32)
-            train_rows, test_rows = np.flatnonzero(chip.split == 'train'), np.flatnonzero(chip.split == 'test')
-            sp = stratified_split(chip.label.iloc[train_rows].tolist(), valid=0.1, test=0, seed=seed)
-            tr, va = train_rows[sp.train], train_rows[sp.valid]
-            rng = np.random.default_rng(seed)
-            if S['n_train']: tr = np.sort(rng.choice(tr, min(S['n_train'], len(tr)), replace=False))
-            if S['n_valid']: va = np.sort(rng.choice(va, min(S['n_valid'], len(va)), replace=False))
-            split = Split(tr, va, test_rows)
-            y_test = y[split.test].long().numpy()
-        with steps(f"CNN: train on {len(split.train)} peaks, {S['n_kernels']} kernels, {S['cnn_epochs']} epochs"):
-            config = CNNConfig(length=X.shape[-1], n_kernels=S['n_kernels'], kernel_size=15, rc='max', dilations=[1, 2, 4, 8],
-                               fc=[S['n_kernels']], conv_dropout=0.1, dropout=0.2)
-            set_seed(seed)
-            dls = seq_dls(X, y, split, bs=64, rc=True, shift=3, seed=seed, device=dev)
-            learn = learner(dls, SeqCNN(config), task='binary', quiet=True)
-            learn.fit_one_cycle(S['cnn_epochs'], lr_max=S['cnn_lr'])
-            cnn = learn.model.eval()
-            p_cnn = torch.sigmoid(predict(cnn, X[split.test], device=dev)[:, 0]).numpy()
-        with steps('CNN: 4-mer logistic-regression baseline'):
-            base = evaluate(kmer_logistic(k=4, C=0.1, seed=seed), chip.seq, chip.label, 'binary', split)
-            table = compare({'SeqCNN': p_cnn, '4-mer logistic regression': base}, y_true=y_test, task='binary',
-                            metrics=['accuracy', 'macro_f1', 'mcc', 'auroc'])
-        with steps(f"CNN: exact ISM of {S['n_peaks']} Oct4 peaks -> logo, bedGraph"):
-            oct4 = split.test[y_test == 1]
-            rows = oct4[np.argsort(-p_cnn[y_test == 1], kind='stable')[:S['n_peaks']]]   # the Oct4 peaks the model is surest of
-            Xa, names = X[rows], chip.name.iloc[rows].tolist()
-            attr = ism_effects(ism(cnn, Xa, device=dev), Xa, 'x_input')[..., 0]           # (n, 4, L), nonzero at observed bases
-            per_base = attr.sum(1)
-            track = base_track('genobook ISM Oct4', names, per_base, color=(200, 0, 0),
-                               description='exact ISM x input of the quickstart SeqCNN, Oct4 logit')
-            write_bedgraph([track], out/'cnn_ism_oct4.bedGraph')
-            write_track_urls([out/'cnn_ism_oct4.bedGraph'], 'https://YOUR-SERVER/genobook-report/', out/'cnn_ucsc_urls.txt')
-            lo = int(np.clip(int(per_base[0].abs().argmax()) - 30, 0, X.shape[-1] - 60))
-            fig, ax = plt.subplots(figsize=(10, 2.2))
-            plot_attribution_logo(attr[0], lo, lo + 60, ax=ax)
-            ax.set_title(f'{names[0]} (hg19), Oct4 test peak: exact ISM x input, bases {lo}-{lo + 60}', fontsize=9, loc='left')
-            save_figure(fig, out/'cnn_logo_oct4.png')
-            files += [ReportFile('cnn_logo_oct4.png', 'Logo of the Oct4 test peak the model is surest of: letters up push towards Oct4, down towards MafK', 'any image viewer'),
-                      ReportFile('cnn_ism_oct4.bedGraph', f'Per-base ISM importance of {len(rows)} Oct4 test peaks on their own hg19 coordinates', 'UCSC Genome Browser (hg19), IGV'),
-                      ReportFile('cnn_ucsc_urls.txt', 'The line that loads the bedGraph into UCSC once this folder is served at a URL (replace YOUR-SERVER)', 'UCSC Genome Browser (Custom Tracks)')]
-        with steps('CNN: kernels -> MEME motifs -> Tomtom against JASPAR'):
-            learned = [trim_motif(m) for m in kernel_motifs(cnn, X[split.train[:S['n_read']]], fraction=0.5, device=dev)]
-            write_meme(learned, out/'cnn_kernels.meme')
-            jaspar = _jaspar_vertebrates()
-            matches = tomtom_matches(learned, jaspar, n_best=3)
-            with atomic_write(out/'cnn_kernels_tomtom.tsv') as f: matches.to_csv(f, sep='\t', index=False)
-            best = matches[matches['rank'] == 1].sort_values('p_value', kind='stable')
-            r = best.iloc[0]
-            q, t = next(m for m in learned if m.name == r['query']), next(m for m in jaspar if m.id == r['target_id'])
-            fig, axes = plot_motif_match(q, t, int(r['offset']), r['orientation'], figsize=(6, 3))
-            axes[0].set_title(f"{r['query']} vs JASPAR {r['target']} ({r['target_id']}), q = {r['q_value']:.1e}", fontsize=9, loc='left')
-            save_figure(fig, out/'cnn_kernel_match.png')
-            files += [ReportFile('cnn_kernel_match.png', 'The kernel with the best JASPAR match, aligned with that motif', 'any image viewer'),
-                      ReportFile('cnn_kernels.meme', f'The {len(learned)} first-layer kernels as PWMs (MEME minimal motif format)', 'MEME suite (Tomtom, FIMO, SEA), memelite'),
-                      ReportFile('cnn_kernels_tomtom.tsv', "Each kernel's 3 best JASPAR CORE vertebrate matches (Tomtom p/q-values, offset, strand)", 'a spreadsheet, pandas')]
-    by_name = {m.name: m for m in learned}
-    metrics = {'data': {'dataset': 'chip_oct4_mafk', 'peaks': len(chip), 'length': int(X.shape[-1]),
-                        'train': len(split.train), 'valid': len(split.valid), 'test': len(split.test)},
-               'model': {'name': 'SeqCNN', 'epochs': S['cnn_epochs'], 'lr': S['cnn_lr'], 'kernels': S['n_kernels'],
-                         'parameters': sum(p.numel() for p in cnn.parameters())},
-               'test': _json_num(table.loc['SeqCNN']),
-               'baseline': {'name': '4-mer logistic regression', **_json_num(table.loc['4-mer logistic regression'])},
-               'ism_peaks': names,
-               'motifs': {'kernels': len(learned), 'matched_q05': int((best.q_value < 0.05).sum()),
-                          'best': [{'kernel': b['query'], 'consensus': consensus(by_name[b['query']], min_prob=0.5),
-                                    'target': b['target'], 'target_id': b['target_id'], 'q_value': float(b['q_value'])}
-                                   for _, b in best.head(5).iterrows()]}}
-    objects = dict(model=cnn, split=split, test_scores=p_cnn, ism_rows=rows, attributions=attr, track=track,
-                   motifs=learned, matches=matches)
-    return Section(metrics, files, table, objects)
+CNN_STEPS = []   # the section's steps, in order: each function below adds itself
 
-cnn_section.n_steps = 5
+@step(CNN_STEPS, 'CNN: data and split')
+def _cnn_data(s):
+    "The peaks one-hot, Oct4 as 1.0; the set's test peaks, a stratified 10 % of its training peaks for validation, subsampled."
+    s.td = training_data({'dataset': 'chip_oct4_mafk', 'n_train': s.S['n_train'], 'n_valid': s.S['n_valid']}, seed=s.seed)
+    s.X, s.split = one_hot(s.td.seqs), s.td.split
+    s.y = (s.td.y == s.td.labels.index('Oct4')).float()
+    s.y_test = s.y[s.split.test].long().numpy()
+
+@step(CNN_STEPS, lambda s: f"CNN: train on {len(s.split.train)} peaks, {s.S['n_kernels']} kernels, {s.S['cnn_epochs']} epochs")
+def _cnn_train(s):
+    "A strand-aware dilated SeqCNN (one logit), one-cycle, random reverse complements and shifts; its test probabilities."
+    set_seed(s.seed)
+    built = build_model('cnn', s.td, dict(n_kernels=s.S['n_kernels'], kernel_size=15, rc='max', dilations=[1, 2, 4, 8],
+                                          fc=[s.S['n_kernels']], conv_dropout=0.1, dropout=0.2), n_out=1)
+    s.cnn = fit_model(built.model, (s.X,), s.y, s.split, 'binary', epochs=s.S['cnn_epochs'], lr=s.S['cnn_lr'], bs=64, seed=s.seed,
+                      device=s.dev, rc=True, shift=3)
+    s.p_cnn = torch.sigmoid(predict(s.cnn, s.X[s.split.test], device=s.dev)[:, 0]).numpy()
+
+@step(CNN_STEPS, 'CNN: 4-mer logistic-regression baseline')
+def _cnn_baseline(s):
+    "A 4-mer logistic regression on the same rows, and the comparison table."
+    labels = np.array(s.td.labels)[s.td.y.numpy()].tolist()
+    base = evaluate(kmer_logistic(k=4, C=0.1, seed=s.seed), s.td.seqs, labels, 'binary', s.split)
+    s.table = compare({'SeqCNN': s.p_cnn, '4-mer logistic regression': base}, y_true=s.y_test, task='binary',
+                      metrics=['accuracy', 'macro_f1', 'mcc', 'auroc'])
+
+@step(CNN_STEPS, lambda s: f"CNN: exact ISM of {s.S['n_peaks']} Oct4 peaks -> logo, bedGraph")
+def _cnn_ism(s):
+    "Exact ISM x input of the Oct4 test peaks the model is surest of: a bedGraph on hg19, its UCSC line, a logo."
+    oct4 = s.split.test[s.y_test == 1]
+    s.rows = oct4[np.argsort(-s.p_cnn[s.y_test == 1], kind='stable')[:s.S['n_peaks']]]
+    Xa, s.names = s.X[s.rows], [s.td.names[i] for i in s.rows]
+    s.attr = ism_effects(ism(s.cnn, Xa, device=s.dev), Xa, 'x_input')[..., 0]           # (n, 4, L), nonzero at observed bases
+    per_base = s.attr.sum(1)
+    s.track = base_track('genobook ISM Oct4', s.names, per_base, color=(200, 0, 0),
+                         description='exact ISM x input of the quickstart SeqCNN, Oct4 logit')
+    lo = int(np.clip(int(per_base[0].abs().argmax()) - 30, 0, s.X.shape[-1] - 60))
+    fig, ax = plt.subplots(figsize=(10, 2.2))
+    plot_attribution_logo(s.attr[0], lo, lo + 60, ax=ax)
+    ax.set_title(f'{s.names[0]} (hg19), Oct4 test peak: exact ISM x input, bases {lo}-{lo + 60}', fontsize=9, loc='left')
+    save_figure(fig, _file(s, 'cnn_logo_oct4.png', 'Logo of the Oct4 test peak the model is surest of: letters up push towards Oct4, down towards MafK'))
+    bg = write_bedgraph([s.track], _file(s, 'cnn_ism_oct4.bedGraph', f'Per-base ISM importance of {len(s.rows)} Oct4 test peaks on their own hg19 coordinates',
+                                         'UCSC Genome Browser (hg19), IGV'))
+    write_track_urls([bg], 'https://YOUR-SERVER/genobook-report/', _file(s, 'cnn_ucsc_urls.txt',
+                     'The line that loads the bedGraph into UCSC once this folder is served at a URL (replace YOUR-SERVER)', 'UCSC Genome Browser (Custom Tracks)'))
+
+@step(CNN_STEPS, 'CNN: kernels -> MEME motifs -> Tomtom against JASPAR')
+def _cnn_motifs(s):
+    "The first-layer kernels as trimmed PWMs (MEME), Tomtom against JASPAR CORE vertebrates, the best match drawn."
+    s.learned = [trim_motif(m) for m in kernel_motifs(s.cnn, s.X[s.split.train[:s.S['n_read']]], fraction=0.5, device=s.dev)]
+    jaspar = _jaspar_vertebrates()
+    s.matches = tomtom_matches(s.learned, jaspar, n_best=3)
+    s.best = s.matches[s.matches['rank'] == 1].sort_values('p_value', kind='stable')
+    r = s.best.iloc[0]
+    q, t = next(m for m in s.learned if m.name == r['query']), next(m for m in jaspar if m.id == r['target_id'])
+    fig, axes = plot_motif_match(q, t, int(r['offset']), r['orientation'], figsize=(6, 3))
+    axes[0].set_title(f"{r['query']} vs JASPAR {r['target']} ({r['target_id']}), q = {r['q_value']:.1e}", fontsize=9, loc='left')
+    save_figure(fig, _file(s, 'cnn_kernel_match.png', 'The kernel with the best JASPAR match, aligned with that motif'))
+    write_meme(s.learned, _file(s, 'cnn_kernels.meme', f'The {len(s.learned)} first-layer kernels as PWMs (MEME minimal motif format)',
+                                'MEME suite (Tomtom, FIMO, SEA), memelite'))
+    with atomic_write(_file(s, 'cnn_kernels_tomtom.tsv', "Each kernel's 3 best JASPAR CORE vertebrate matches (Tomtom p/q-values, offset, strand)",
+                            'a spreadsheet, pandas')) as f: s.matches.to_csv(f, sep='\t', index=False)
+
+
+def _cnn_metrics(s)->dict:
+    "The section's entry of metrics.json."
+    by_name = {m.name: m for m in s.learned}
+    data = {'dataset': 'chip_oct4_mafk', 'peaks': len(s.td.seqs), 'length': int(s.X.shape[-1])}
+    return {**_model_metrics(s, data, 'SeqCNN', s.cnn, '4-mer logistic regression', epochs=s.S['cnn_epochs'], lr=s.S['cnn_lr'],
+                             kernels=s.S['n_kernels']),
+            'ism_peaks': s.names,
+            'motifs': {'kernels': len(s.learned), 'matched_q05': int((s.best.q_value < 0.05).sum()),
+                       'best': [{'kernel': b['query'], 'consensus': consensus(by_name[b['query']], min_prob=0.5),
+                                 'target': b['target'], 'target_id': b['target_id'], 'q_value': float(b['q_value'])}
+                                for _, b in s.best.head(5).iterrows()]}}
+
+def _cnn_result(s)->Section:
+    "The CNN section's metrics, files, comparison table and objects."
+    objects = dict(model=s.cnn, split=s.split, test_scores=s.p_cnn, ism_rows=s.rows, attributions=s.attr, track=s.track,
+                   motifs=s.learned, matches=s.matches)
+    return Section(_cnn_metrics(s), s.files, s.table, objects)
+
+cnn_section = make_section('cnn_section', CNN_STEPS, _cnn_result,
+                           "Train a strand-aware SeqCNN on Oct4/MafK ChIP-seq peaks beside a 4-mer baseline, interpret it, and write its files into `out`.")
 
 # %% ../nbs/51_quickstart.ipynb #3297df1f
 def summary_table(sections:dict, # Section name → `Section`

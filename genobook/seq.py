@@ -196,18 +196,24 @@ def one_hot(seqs:str|list[str],           # One sequence or N sequences of equal
     return torch.from_numpy(out)
 
 # %% ../nbs/01_seq.ipynb #34a05cc5
-def check_one_hot(X:torch.Tensor, # Sequences (N, 4, L)
-                  name:str='X',   # How to call `X` in messages
-                 )->torch.Tensor: # `X` as a floating tensor
+def check_one_hot(X:torch.Tensor,    # Sequences (N, 4, L)
+                  name:str='X',      # How to call `X` in messages
+                  length:int|None=None, # The length the caller needs, for the message (None: any)
+                  values:bool=True,  # Also check that every column is one base or N (False: shape and float type only)
+                 )->torch.Tensor:    # `X` as a floating tensor
     "Raise a `ValueError` unless `X` is a non-empty (N, 4, L) tensor of one-hot columns (or all-zero `N` columns)."
+    L = 'L' if length is None else length
     if not torch.is_tensor(X):
-        raise ValueError(f"{name} must be a torch.Tensor of one-hot sequences (N, 4, L), got {type(X).__name__}: use genobook.seq.one_hot.")
+        raise ValueError(f"{name} must be a torch.Tensor of one-hot sequences (N, 4, {L}), got {type(X).__name__}: use genobook.seq.one_hot.")
     if X.ndim != 3 or X.shape[1] != 4:
         hint = (' (channels last? use X.transpose(1, 2))' if X.ndim == 3 and X.shape[2] == 4 else
                 ' (a single sequence? use X[None])' if X.ndim == 2 and X.shape[0] == 4 else '')
-        raise ValueError(f"{name} must be one-hot sequences of shape (N, 4, L), got {tuple(X.shape)}{hint}.")
-    if X.shape[0] == 0 or X.shape[2] == 0: raise ValueError(f"{name} has shape {tuple(X.shape)}: no sequence or no position.")
+        raise ValueError(f"{name} must be one-hot sequences of shape (N, 4, {L}), got {tuple(X.shape)}{hint}.")
     if X.is_complex(): raise ValueError(f"{name} is complex ({X.dtype}): give a real one-hot tensor.")
+    if not values:                     # a model's forward pass: attributions feed it blends of sequences, so no value check
+        if not X.is_floating_point(): raise ValueError(f"{name} must be a float tensor, got {X.dtype}: use X.float().")
+        return X
+    if X.shape[0] == 0 or X.shape[2] == 0: raise ValueError(f"{name} has shape {tuple(X.shape)}: no sequence or no position.")
     if not X.is_floating_point(): X = X.float()
     nan = torch.isnan(X).any(1)
     if nan.any():

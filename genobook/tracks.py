@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, quote
 import numpy as np
 import pandas as pd
 import torch
-from .core import atomic_write, check_choice
+from .core import atomic_write, check_choice, check_output_path
 from .seq import parse_region, Region, Genome
 
 # %% auto #0
@@ -64,33 +64,9 @@ def _check_color(color)->tuple:
     if not ok: raise ValueError(f"color={color!r} must be three integers in 0..255 (r, g, b), e.g. (0, 0, 255) for blue.")
     return tuple(int(c) for c in color)
 
-def _resolve_overlaps(code, start, end, value):
-    "Cut at every boundary; each piece gets the mean of the values covering it (packed coordinates, one chromosome code each)."
-    gs, ge = (code.astype(np.int64) << 32) | start, (code.astype(np.int64) << 32) | end
-    bounds = np.unique(np.concatenate([gs, ge]))
-    a, b = np.searchsorted(bounds, gs), np.searchsorted(bounds, ge)
-    n = b - a                                                         # pieces under each interval
-    seg = np.repeat(a, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-    sums = np.bincount(seg, weights=np.repeat(value, n), minlength=len(bounds) - 1)
-    counts = np.bincount(seg, minlength=len(bounds) - 1)
-    keep = np.flatnonzero(counts > 0)
-    lo, hi = bounds[keep], bounds[keep + 1]
-    return lo >> 32, lo & _MAX_POS, hi & _MAX_POS, sums[keep] / counts[keep]
-
-def interval_track(name:str,             # Track name
-                   chrom,                # Chromosome of each interval
-                   start,                # 0-based starts
-                   end,                  # Exclusive ends
-                   value,                # One value per interval
-                   description:str='',   # Longer label; the name when empty
-                   color=(0, 0, 0),      # r, g, b in 0..255
-                   overlap:str='mean',   # 'mean': average overlapping values base by base; 'error': refuse overlaps
-                   nan:str='error',      # 'error': refuse NaN values; 'skip': leave those intervals out
-                   merge:bool=True,      # Merge adjacent intervals with equal values
-                  )->Track:
-    "A `Track` from genomic intervals: checked, sorted, overlaps resolved, equal neighbours merged."
-    _check_label('name', name); _check_label('description', description, empty_ok=True); color = _check_color(color)
-    check_choice('overlap', overlap, ('mean', 'error')); check_choice('nan', nan, ('error', 'skip'))
+# %% ../nbs/42_tracks.ipynb #d3c74181
+def _interval_arrays(name:str, chrom, start, end, value)->tuple:
+    "(chrom, chromosome codes, unique chromosomes, start, end, value) as flat checked arrays, one entry per interval."
     chrom = np.asarray(chrom, dtype=object).ravel()
     start, end = (np.asarray(x.detach().cpu() if torch.is_tensor(x) else x).ravel() for x in (start, end))
     value = np.asarray(value.detach().cpu() if torch.is_tensor(value) else value, dtype=np.float64).ravel()
@@ -111,6 +87,10 @@ def interval_track(name:str,             # Track name
     if bad_u[codes].any():
         i = int(np.flatnonzero(bad_u[codes])[0])
         raise ValueError(f"Interval {i} has chromosome {chrom[i]!r}: chromosome names must be non-empty strings without spaces.")
+    return chrom, codes, uniq, start, end, value
+
+def _finite_values(name:str, chrom, start, end, value, nan:str='error')->np.ndarray:
+    "Which intervals to keep (bool): infinite values are refused, NaN ones refused (nan='error') or left out (nan='skip')."
     if np.isinf(value).any():
         i = int(np.flatnonzero(np.isinf(value))[0])
         raise ValueError(f"Interval {i} ({chrom[i]}:{start[i]}-{end[i]}) has value {value[i]}: bedGraph values must be finite; "
@@ -121,31 +101,74 @@ def interval_track(name:str,             # Track name
         if nan == 'error':
             raise ValueError(f"Interval {i} ({chrom[i]}:{start[i]}-{end[i]}) is NaN ({int(isnan.sum())} in all): bedGraph "
                              "has no missing value; pass nan='skip' to leave them out, or fill them.")
-        codes, start, end, value = codes[~isnan], start[~isnan], end[~isnan], value[~isnan]
-        if len(value) == 0: raise ValueError(f"Every value of track {name!r} is NaN: nothing to write.")
-    order = sorted(range(len(uniq)), key=lambda k: uniq[k])             # byte order, as `sort -k1,1` with LC_ALL=C
+        if isnan.all(): raise ValueError(f"Every value of track {name!r} is NaN: nothing to write.")
+    return ~isnan
+
+# %% ../nbs/42_tracks.ipynb #63656f1c
+def _sort_intervals(codes, uniq, start, end, value)->tuple:
+    "(chromosome names, codes into them, start, end, value) sorted by chromosome in byte order (`sort -k1,1` with LC_ALL=C), then start, end."
+    order = sorted(range(len(uniq)), key=lambda k: uniq[k])
     cats, remap = np.array([uniq[k] for k in order], dtype=object), np.empty(len(uniq), np.int64)
     remap[order] = np.arange(len(uniq)); code = remap[codes]
     o = np.lexsort((end, start, code))
-    code, start, end, value = code[o], start[o], end[o], value[o]
-    # an interval overlaps when its start is before the furthest end reached so far on its chromosome
-    reach = np.full(len(o), -1, np.int64)
-    if len(o) > 1:
+    return cats, code[o], start[o], end[o], value[o]
+
+def _overlaps(code, start, end)->tuple[np.ndarray, np.ndarray]:
+    "(overlaps: bool per sorted interval, reach: the furthest end before it on its chromosome, -1 for the first)."
+    reach = np.full(len(code), -1, np.int64)
+    if len(code) > 1:
         starts_of_chrom = np.r_[True, code[1:] != code[:-1]]
-        ends = end.copy(); block = np.cumsum(starts_of_chrom)
-        cm = pd.Series(ends).groupby(block).cummax().to_numpy()
+        cm = pd.Series(end.copy()).groupby(np.cumsum(starts_of_chrom)).cummax().to_numpy()
         reach[1:] = np.where(starts_of_chrom[1:], -1, cm[:-1])
-    ov = start < reach
+    return start < reach, reach
+
+# %% ../nbs/42_tracks.ipynb #783fe5b1
+def _resolve_overlaps(code, start, end, value):
+    "Cut at every boundary; each piece gets the mean of the values covering it (packed coordinates, one chromosome code each)."
+    gs, ge = (code.astype(np.int64) << 32) | start, (code.astype(np.int64) << 32) | end
+    bounds = np.unique(np.concatenate([gs, ge]))
+    a, b = np.searchsorted(bounds, gs), np.searchsorted(bounds, ge)
+    n = b - a                                                         # pieces under each interval
+    seg = np.repeat(a, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    sums = np.bincount(seg, weights=np.repeat(value, n), minlength=len(bounds) - 1)
+    counts = np.bincount(seg, minlength=len(bounds) - 1)
+    keep = np.flatnonzero(counts > 0)
+    lo, hi = bounds[keep], bounds[keep + 1]
+    return lo >> 32, lo & _MAX_POS, hi & _MAX_POS, sums[keep] / counts[keep]
+
+def _merge_equal(code, start, end, value)->tuple:
+    "Adjacent intervals (end of one = start of the next, same chromosome) with equal values merged into one."
+    if len(value) < 2: return code, start, end, value
+    new = np.r_[True, (code[1:] != code[:-1]) | (start[1:] != end[:-1]) | (value[1:] != value[:-1])]
+    first = np.flatnonzero(new); last = np.r_[first[1:] - 1, len(value) - 1]
+    return code[first], start[first], end[last], value[first]
+
+# %% ../nbs/42_tracks.ipynb #9a8ee6de
+def interval_track(name:str,             # Track name
+                   chrom,                # Chromosome of each interval
+                   start,                # 0-based starts
+                   end,                  # Exclusive ends
+                   value,                # One value per interval
+                   description:str='',   # Longer label; the name when empty
+                   color=(0, 0, 0),      # r, g, b in 0..255
+                   overlap:str='mean',   # 'mean': average overlapping values base by base; 'error': refuse overlaps
+                   nan:str='error',      # 'error': refuse NaN values; 'skip': leave those intervals out
+                   merge:bool=True,      # Merge adjacent intervals with equal values
+                  )->Track:
+    "A `Track` from genomic intervals: checked, sorted, overlaps resolved, equal neighbours merged."
+    _check_label('name', name); _check_label('description', description, empty_ok=True); color = _check_color(color)
+    check_choice('overlap', overlap, ('mean', 'error')); check_choice('nan', nan, ('error', 'skip'))
+    chrom, codes, uniq, start, end, value = _interval_arrays(name, chrom, start, end, value)
+    keep = _finite_values(name, chrom, start, end, value, nan)
+    cats, code, start, end, value = _sort_intervals(codes[keep], uniq, start[keep], end[keep], value[keep])
+    ov, reach = _overlaps(code, start, end)
     if ov.any():
         if overlap == 'error':
             i = int(np.flatnonzero(ov)[0])
             raise ValueError(f"Interval {cats[code[i]]}:{start[i]}-{end[i]} overlaps an earlier one that ends at {reach[i]}: "
                              "bedGraph intervals must not overlap; pass overlap='mean' to average them, or drop one.")
         code, start, end, value = _resolve_overlaps(code, start, end, value)
-    if merge and len(value) > 1:
-        new = np.r_[True, (code[1:] != code[:-1]) | (start[1:] != end[:-1]) | (value[1:] != value[:-1])]
-        first = np.flatnonzero(new); last = np.r_[first[1:] - 1, len(value) - 1]
-        code, start, end, value = code[first], start[first], end[last], value[first]
+    if merge: code, start, end, value = _merge_equal(code, start, end, value)
     data = pd.DataFrame({'chrom': cats[code], 'start': start.astype(np.int64), 'end': end.astype(np.int64),
                          'value': value.astype(np.float64)})
     return Track(name, data, description, color)
@@ -161,6 +184,19 @@ def _values_2d(values, n:int, what:str='values')->np.ndarray:
         raise ValueError(f"{what} has shape {v.shape} but there are {n} regions: give an (N, L) array, one row per region.")
     return v
 
+def _check_spans(R:pd.DataFrame, span:int, but:str, hint:str)->None:
+    "Raise unless every region of `R` spans `span` bases, naming the first that does not."
+    size = (R.end - R.start).to_numpy()
+    if (size != span).any():
+        i = int(np.flatnonzero(size != span)[0])
+        raise ValueError(f"Region {i} ({R.chrom[i]}:{R.start[i]}-{R.end[i]}) spans {size[i]} bases but {but}: {hint}")
+
+def _base_positions(R:pd.DataFrame, L:int)->np.ndarray:
+    "(N, L) genome position of each sequence position: `start + i` on the plus strand, `end - 1 - i` on the minus strand."
+    i = np.arange(L)
+    minus = (R.strand == '-').to_numpy()[:, None]
+    return np.where(minus, R.end.to_numpy()[:, None] - 1 - i, R.start.to_numpy()[:, None] + i)
+
 def base_track(name:str,             # Track name
                regions,              # One region per row of `values` (names 'chrom:start-end[(-)]' or `Region`s)
                values,               # Per-base values (N, L), array or tensor, in sequence order
@@ -172,22 +208,19 @@ def base_track(name:str,             # Track name
     R = regions_table(regions)
     v = _values_2d(values, len(R))
     L = v.shape[1]
-    size = (R.end - R.start).to_numpy()
-    if (size != L).any():
-        i = int(np.flatnonzero(size != L)[0])
-        raise ValueError(f"Region {i} ({R.chrom[i]}:{R.start[i]}-{R.end[i]}) spans {size[i]} bases but its values have {L} "
-                         "positions: give one value per base of each region (or use bin_track for per-bin values).")
-    i = np.arange(L)
-    minus = (R.strand == '-').to_numpy()[:, None]
-    pos = np.where(minus, R.end.to_numpy()[:, None] - 1 - i, R.start.to_numpy()[:, None] + i)
+    _check_spans(R, L, f"its values have {L} positions", "give one value per base of each region (or use bin_track for per-bin values).")
+    pos = _base_positions(R, L)
     return interval_track(name, np.repeat(R.chrom.to_numpy(), L), pos.ravel(), pos.ravel() + 1, v.ravel(),
                           description, color, **kwargs)
 
 # %% ../nbs/42_tracks.ipynb #52d800a9
 def _bin_table(bins)->pd.DataFrame:
     if not isinstance(bins, pd.DataFrame):
-        from genobook.models.longseq import bin_intervals
-        bins = bin_intervals(bins)
+        f = getattr(bins, 'token_intervals', None)
+        if not callable(f):
+            raise ValueError(f"bins must be a table with start and end columns, or a model (or its config) with "
+                             f"token_intervals() (see genobook.protocol), got {type(bins).__name__}.")
+        bins = f()
     if not {'start', 'end'} <= set(bins.columns):
         raise ValueError(f"bins needs 'start' and 'end' columns (positions within the sequence), got {list(bins.columns)}.")
     s, e = bins.start.to_numpy(), bins.end.to_numpy()
@@ -198,7 +231,7 @@ def _bin_table(bins)->pd.DataFrame:
 def bin_track(name:str,             # Track name
               regions,              # One region per row of `values`
               values,               # Per-bin values (N, B), array or tensor
-              bins,                 # B bins: a table with start/end within the sequence, or a LongSeqConfig/LongSeqTransformer
+              bins,                 # B bins: a table with start/end within the sequence, or a model/config with token_intervals() (LongSeqTransformer, LongSeqConfig)
               description:str='',   # Longer label; the name when empty
               color=(0, 0, 0),      # r, g, b in 0..255
               **kwargs,             # Passed to `interval_track` (overlap, nan, merge)
@@ -208,11 +241,8 @@ def bin_track(name:str,             # Track name
     v = _values_2d(values, len(R))
     if v.shape[1] != len(bins):
         raise ValueError(f"values have {v.shape[1]} bins per region but bins lists {len(bins)}: give one value per bin.")
-    size, span = (R.end - R.start).to_numpy(), int(bins.end.max())
-    if (size != span).any():
-        i = int(np.flatnonzero(size != span)[0])
-        raise ValueError(f"Region {i} ({R.chrom[i]}:{R.start[i]}-{R.end[i]}) spans {size[i]} bases but the bins cover {span}: "
-                         "the regions must be the sequences the model read (same length as the model's input).")
+    span = int(bins.end.max())
+    _check_spans(R, span, f"the bins cover {span}", "the regions must be the sequences the model read (same length as the model's input).")
     s, e = bins.start.to_numpy()[None], bins.end.to_numpy()[None]
     minus = (R.strand == '-').to_numpy()[:, None]
     rs, re_ = R.start.to_numpy()[:, None], R.end.to_numpy()[:, None]
@@ -282,6 +312,48 @@ def _parse_track_line(line:str)->dict:
         raise _Rule(f"visibility={fields['visibility']} must be one of {sorted(_VISIBILITY)}")
     return fields
 
+# %% ../nbs/42_tracks.ipynb #ec31a2c6
+def _line_kinds(text:str)->tuple[list[str], dict[str, np.ndarray]]:
+    "The lines of a bedGraph text, and bool arrays saying which are track, browser, comment, blank and data lines."
+    if text.endswith('\n'): text = text[:-1]
+    if '\r' in text: text = text.replace('\r\n', '\n')
+    lines = text.split('\n') if text else []
+    kinds = {'track': [], 'browser': [], 'comment': [], 'blank': []}
+    pos, ln = 0, 0
+    for m in (_SPECIAL.finditer(text) if lines else ()):               # one C-speed scan finds the few non-data lines
+        ln += text.count('\n', pos, m.start()); pos = m.start()
+        kinds[m.lastgroup].append(ln)
+    flag = {k: np.zeros(len(lines), bool) for k in kinds}
+    for k, v in kinds.items(): flag[k][np.array(v, dtype=np.int64)] = True
+    flag['data'] = ~(flag['track'] | flag['browser'] | flag['comment'] | flag['blank'])
+    return lines, flag
+
+def _layout_errors(flag:dict, tid:np.ndarray)->list[tuple[int, str]]:
+    "Blank lines, browser lines after the first track line, data lines before it (`tid`: the track of each line, 0 before any)."
+    is_track, errors = flag['track'], []
+    if flag['blank'].any(): errors.append((int(np.flatnonzero(flag['blank'])[0]), 'empty line: remove blank lines'))
+    if is_track.any():
+        first = int(np.flatnonzero(is_track)[0])
+        late_browser = np.flatnonzero(flag['browser'] & (np.arange(len(is_track)) > first))
+        if len(late_browser): errors.append((int(late_browser[0]), "browser lines must come before the first track line"))
+        early = np.flatnonzero(flag['data'] & (tid == 0))
+        if len(early): errors.append((int(early[0]), 'data line before the first track line: every line must belong to a track'))
+    return errors
+
+def _track_headers(lines:list[str], is_track:np.ndarray, tid:np.ndarray)->tuple[dict, list[tuple[int, str]]]:
+    "({track number: (header fields, line index)}, errors of the track lines and of repeated names)."
+    headers, errors = {}, []
+    for i in np.flatnonzero(is_track):
+        try: headers[int(tid[i])] = (_parse_track_line(lines[i]), int(i))
+        except _Rule as e: errors.append((int(i), str(e)))
+    seen = {}
+    for k, (h, i) in headers.items():
+        n = h.get('name')
+        if n in seen: errors.append((i, f"a second track named {n!r} (the first is on line {seen[n] + 1}): names must be unique"))
+        seen.setdefault(n, i)
+    return headers, errors
+
+# %% ../nbs/42_tracks.ipynb #63b48eb8
 def _fast_fields(lines:list[str]):
     "chrom, start, end, value of well-formed data lines with the C parser (exact floats); None if any line is not."
     try:
@@ -294,106 +366,94 @@ def _fast_fields(lines:list[str]):
     if (start < 0).any() or (end < 0).any() or not np.isfinite(value).all(): return None
     return df[0].to_numpy(dtype=object), start, end, value
 
-def _parse_bedgraph(text:str, source:str, chrom_sizes:dict|None=None)->list[tuple[dict, int, pd.DataFrame]]:
-    "Check every rule; return (header fields, header line number, data) per track."
-    if text.endswith('\n'): text = text[:-1]
-    if '\r' in text: text = text.replace('\r\n', '\n')
-    lines = text.split('\n') if text else []
-    kinds = {'track': [], 'browser': [], 'comment': [], 'blank': []}
-    pos, ln = 0, 0
-    for m in _SPECIAL.finditer(text):                                  # one C-speed scan finds the few non-data lines
-        ln += text.count('\n', pos, m.start()); pos = m.start()
-        kinds[m.lastgroup].append(ln)
-    flag = {k: np.zeros(len(lines), bool) for k in kinds}
-    for k, v in kinds.items(): flag[k][np.array(v, dtype=np.int64)] = True
-    is_track, is_browser, is_blank = flag['track'], flag['browser'], flag['blank']
-    is_data = ~(is_track | is_browser | flag['comment'] | is_blank)
-    errors = []                                                        # (line index, rule): the first one is raised
-    if is_blank.any(): errors.append((int(np.flatnonzero(is_blank)[0]), 'empty line: remove blank lines'))
-    tid = is_track.cumsum()                                 # track of each line (0: before any track line)
-    if is_track.any():
-        first = int(np.flatnonzero(is_track)[0])
-        late_browser = np.flatnonzero(is_browser & (np.arange(len(lines)) > first))
-        if len(late_browser): errors.append((int(late_browser[0]), "browser lines must come before the first track line"))
-        early = np.flatnonzero(is_data & (tid == 0))
-        if len(early): errors.append((int(early[0]), 'data line before the first track line: every line must belong to a track'))
-    headers = {}
-    for i in np.flatnonzero(is_track):
-        try: headers[int(tid[i])] = (_parse_track_line(lines[i]), int(i))
-        except _Rule as e: errors.append((int(i), str(e)))
-    seen = {}
-    for k, (h, i) in headers.items():
-        n = h.get('name')
-        if n in seen: errors.append((i, f"a second track named {n!r} (the first is on line {seen[n] + 1}): names must be unique"))
-        seen.setdefault(n, i)
-    di = np.flatnonzero(is_data)
+def _data_fields(lines:list[str], di:np.ndarray)->tuple:
+    "(d4: the data lines with 4 fields, good: those with integer coordinates, chrom, start, end, value, errors) of the lines `di`."
     fast = _fast_fields([lines[i] for i in di]) if len(di) else None
-    if fast is not None:                                               # the common case: every line well formed
-        d4, good = di, np.ones(len(di), bool)
-        chrom, start, end, value = fast
-    else:                                                              # find the first malformed line, field by field
-        parts = pd.Series([lines[i] for i in di], dtype=object).str.split()
-        nf = parts.str.len().to_numpy()
-        if (nf != 4).any():
-            j = int(np.flatnonzero(nf != 4)[0])
-            errors.append((int(di[j]), f"{nf[j]} fields, but a bedGraph data line has 4: chrom start end value"))
-        ok4 = nf == 4
-        d4, arr = di[ok4], np.array(parts[ok4].tolist(), dtype=object).reshape(-1, 4)
-        chrom, st, en, va = (pd.Series(arr[:, k], dtype=object) for k in range(4))
-        chrom = chrom.to_numpy()
-        for what, col in (('start', st), ('end', en)):
-            bad = ~col.str.fullmatch(r'\d+').to_numpy()
-            if bad.any(): errors.append((int(d4[bad][0]), f"{what} {col[bad].iloc[0]!r} is not a non-negative integer"))
-        good = st.str.fullmatch(r'\d+').to_numpy() & en.str.fullmatch(r'\d+').to_numpy()
-        start = np.where(good, pd.to_numeric(st.where(good, '0')).to_numpy(), 0).astype(np.int64)
-        end = np.where(good, pd.to_numeric(en.where(good, '0')).to_numpy(), 0).astype(np.int64)
-        value = pd.to_numeric(va, errors='coerce').to_numpy(dtype=np.float64)   # finds what is not a number; pandas'
-        num = np.isfinite(value)                                                  # parser is not correctly rounded, so
-        value[num] = np.asarray(va[num].tolist(), dtype=np.float64)              # parse exactly: read what was written
-        bad = ~num
-        if bad.any(): errors.append((int(d4[bad][0]), f"value {va[bad].iloc[0]!r} is not a finite number"))
+    if fast is not None: return (di, np.ones(len(di), bool), *fast, [])   # the common case: every line well formed
+    errors = []                                                        # find the first malformed line, field by field
+    parts = pd.Series([lines[i] for i in di], dtype=object).str.split()
+    nf = parts.str.len().to_numpy()
+    if (nf != 4).any():
+        j = int(np.flatnonzero(nf != 4)[0])
+        errors.append((int(di[j]), f"{nf[j]} fields, but a bedGraph data line has 4: chrom start end value"))
+    ok4 = nf == 4
+    d4, arr = di[ok4], np.array(parts[ok4].tolist(), dtype=object).reshape(-1, 4)
+    chrom, st, en, va = (pd.Series(arr[:, k], dtype=object) for k in range(4))
+    chrom = chrom.to_numpy()
+    for what, col in (('start', st), ('end', en)):
+        bad = ~col.str.fullmatch(r'\d+').to_numpy()
+        if bad.any(): errors.append((int(d4[bad][0]), f"{what} {col[bad].iloc[0]!r} is not a non-negative integer"))
+    good = st.str.fullmatch(r'\d+').to_numpy() & en.str.fullmatch(r'\d+').to_numpy()
+    start = np.where(good, pd.to_numeric(st.where(good, '0')).to_numpy(), 0).astype(np.int64)
+    end = np.where(good, pd.to_numeric(en.where(good, '0')).to_numpy(), 0).astype(np.int64)
+    value = pd.to_numeric(va, errors='coerce').to_numpy(dtype=np.float64)   # finds what is not a number; pandas'
+    num = np.isfinite(value)                                                  # parser is not correctly rounded, so
+    value[num] = np.asarray(va[num].tolist(), dtype=np.float64)              # parse exactly: read what was written
+    bad = ~num
+    if bad.any(): errors.append((int(d4[bad][0]), f"value {va[bad].iloc[0]!r} is not a finite number"))
+    return d4, good, chrom, start, end, value, errors
+
+# %% ../nbs/42_tracks.ipynb #3d1c224c
+def _interval_errors(d4, good, t4, chrom, start, end)->list[tuple[int, str]]:
+    "start < end, and within each track (`t4`): chromosomes in byte order, starts sorted, no overlaps."
+    errors = []
     bad = good & (start >= end)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         errors.append((int(d4[j]), f"start {start[j]} is not smaller than end {end[j]}: intervals are 0-based and half-open, "
                                    f"so one base at position p is written 'p p+1'"))
     # order and overlaps within each track: compare each line with the previous data line of the same track
-    t4 = tid[d4]
     same = np.r_[False, t4[1:] == t4[:-1]]
-    ch = chrom
-    code, uniq = pd.factorize(pd.Series(ch, dtype=object))
+    code, uniq = pd.factorize(pd.Series(chrom, dtype=object))
     rank = np.empty(len(uniq), np.int64); rank[sorted(range(len(uniq)), key=lambda k: uniq[k])] = np.arange(len(uniq))
     r = rank[code]                                                     # rank of each line's chromosome in code point
     down = same & np.r_[False, r[1:] < r[:-1]]                         # order, which is UTF-8 byte order
     if down.any():
         j = int(np.flatnonzero(down)[0])
-        errors.append((int(d4[j]), f"chromosome {str(ch[j])!r} comes after {str(ch[j - 1])!r}: sort by chromosome (byte order) then start "
+        errors.append((int(d4[j]), f"chromosome {str(chrom[j])!r} comes after {str(chrom[j - 1])!r}: sort by chromosome (byte order) then start "
                                    "(LC_ALL=C sort -k1,1 -k2,2n)"))
     samec = same & np.r_[False, code[1:] == code[:-1]] & good & np.r_[False, good[:-1]]
     prev_start, prev_end = np.r_[0, start[:-1]], np.r_[0, end[:-1]]
     back = samec & (start < prev_start)
     if back.any():
         j = int(np.flatnonzero(back)[0])
-        errors.append((int(d4[j]), f"start {start[j]} comes before the previous line's start {prev_start[j]} on {ch[j]}: sort by "
+        errors.append((int(d4[j]), f"start {start[j]} comes before the previous line's start {prev_start[j]} on {chrom[j]}: sort by "
                                    "chromosome then start"))
     over = samec & (start >= prev_start) & (start < prev_end)
     if over.any():
         j = int(np.flatnonzero(over)[0])
-        errors.append((int(d4[j]), f"{ch[j]}:{start[j]}-{end[j]} overlaps the previous line's {ch[j]}:{prev_start[j]}-{prev_end[j]}: "
+        errors.append((int(d4[j]), f"{chrom[j]}:{start[j]}-{end[j]} overlaps the previous line's {chrom[j]}:{prev_start[j]}-{prev_end[j]}: "
                                    "bedGraph intervals must not overlap"))
-    if chrom_sizes is not None:
-        sizes = pd.Series(ch, dtype=object).map(chrom_sizes)
-        unknown = sizes.isna().to_numpy()
-        if unknown.any(): errors.append((int(d4[unknown][0]), f"chromosome {str(ch[unknown][0])!r} is not in chrom_sizes"))
-        beyond = ~unknown & (end > sizes.fillna(0).to_numpy())
-        if beyond.any():
-            j = int(np.flatnonzero(beyond)[0])
-            errors.append((int(d4[j]), f"end {end[j]} is beyond the end of {ch[j]} (length {int(sizes[j])})"))
+    return errors
+
+def _size_errors(d4, chrom, end, chrom_sizes:dict)->list[tuple[int, str]]:
+    "Chromosomes missing from `chrom_sizes` and ends beyond their chromosome."
+    errors = []
+    sizes = pd.Series(chrom, dtype=object).map(chrom_sizes)
+    unknown = sizes.isna().to_numpy()
+    if unknown.any(): errors.append((int(d4[unknown][0]), f"chromosome {str(chrom[unknown][0])!r} is not in chrom_sizes"))
+    beyond = ~unknown & (end > sizes.fillna(0).to_numpy())
+    if beyond.any():
+        j = int(np.flatnonzero(beyond)[0])
+        errors.append((int(d4[j]), f"end {end[j]} is beyond the end of {chrom[j]} (length {int(sizes[j])})"))
+    return errors
+
+# %% ../nbs/42_tracks.ipynb #7b2bf36a
+def _parse_bedgraph(text:str, source:str, chrom_sizes:dict|None=None)->list[tuple[dict, int, pd.DataFrame]]:
+    "Check every rule; return (header fields, header line number, data) per track."
+    lines, flag = _line_kinds(text)
+    is_track, di = flag['track'], np.flatnonzero(flag['data'])
+    tid = is_track.cumsum()                                            # track of each line (0: before any track line)
+    errors = _layout_errors(flag, tid)                                 # (line index, rule): the first line is raised
+    headers, errs = _track_headers(lines, is_track, tid)
+    d4, good, chrom, start, end, value, errs2 = _data_fields(lines, di)
+    t4 = tid[d4]
+    errors += errs + errs2 + _interval_errors(d4, good, t4, chrom, start, end)
+    if chrom_sizes is not None: errors += _size_errors(d4, chrom, end, chrom_sizes)
     tracks_ids = sorted(headers) if headers else [0]
     counts = np.bincount(tid[di], minlength=max(tracks_ids) + 1)
-    for k in tracks_ids:
-        if counts[k] == 0: errors.append((headers[k][1] if k in headers else 0, 'this track has no data lines'))
-    if not is_track.any() and not len(d4) and not errors: errors.append((0, 'the file holds no track and no data lines'))
+    if not is_track.any() and not len(di): errors.append((0, 'the file holds no track and no data lines'))
+    else: errors += [(headers[k][1] if k in headers else 0, 'this track has no data lines') for k in tracks_ids if counts[k] == 0]
     if errors:
         i, rule = min(errors, key=lambda e: e[0])
         raise _line_error(source, i + 1, lines[i] if i < len(lines) else '', rule)
@@ -401,9 +461,10 @@ def _parse_bedgraph(text:str, source:str, chrom_sizes:dict|None=None)->list[tupl
     for k in tracks_ids:
         h, i = headers.get(k, ({'name': Path(source).stem if source != '<text>' else 'track'}, -1))
         sel = t4 == k
-        out.append((h, i + 1, pd.DataFrame({'chrom': ch[sel], 'start': start[sel], 'end': end[sel], 'value': value[sel]})))
+        out.append((h, i + 1, pd.DataFrame({'chrom': chrom[sel], 'start': start[sel], 'end': end[sel], 'value': value[sel]})))
     return out
 
+# %% ../nbs/42_tracks.ipynb #e324a739
 def _read_text(path)->tuple[str, str]:
     p = Path(path).expanduser()
     if not p.is_file(): raise ValueError(f"No bedGraph file at {p}: check the path.")
@@ -441,21 +502,12 @@ def validate_bedgraph(path=None,           # bedGraph file (plain or .gz)
     return pd.DataFrame(rows)
 
 # %% ../nbs/42_tracks.ipynb #c5374197
-def _check_out_path(path)->Path:
-    "Fail early, before any work, on a path that cannot be a new file."
-    if not isinstance(path, (str, Path)): raise ValueError(f"path must be a str or Path, got {type(path).__name__}.")
-    path = Path(path).expanduser()
-    if path.is_dir(): raise ValueError(f"{path} is a directory: give a file name to write to.")
-    if not path.parent.is_dir(): raise ValueError(f"Folder {path.parent} does not exist (or is a file): create it first.")
-    if not os.access(path.parent, os.W_OK): raise ValueError(f"Folder {path.parent} is not writable: choose another output path.")
-    return path
-
 def write_bedgraph(tracks,                # A Track or a list of Tracks (one file, one header line each)
                    path,                  # Output file (.bedGraph); its folder must exist
                    digits:int|None=None,  # Significant digits of the values; None: exact
                   )->Path:                # The path written
     "Write tracks as one bedGraph file, validated before an atomic write."
-    path = _check_out_path(path)
+    path = check_output_path(path, 'bedGraph')                     # fail before any work
     text = bedgraph_text(tracks, digits)
     _parse_bedgraph(text, str(path))                                   # never write a file the validator would refuse
     try:
@@ -494,9 +546,7 @@ def region_values(track,             # A Track, or an intervals DataFrame (chrom
     key = lambda c, x: (np.searchsorted(cats, np.asarray(c, dtype=object)).astype(np.int64) << 32) | np.asarray(x, np.int64)
     o = np.argsort(key(d.chrom, d.start), kind='stable')
     gs, ge, v = key(d.chrom, d.start)[o], key(d.chrom, d.end)[o], d.value.to_numpy(np.float64)[o]
-    i = np.arange(L)
-    minus = (R.strand == '-').to_numpy()[:, None]
-    pos = np.where(minus, R.end.to_numpy()[:, None] - 1 - i, R.start.to_numpy()[:, None] + i)
+    pos = _base_positions(R, L)
     q = key(np.repeat(R.chrom.to_numpy(), L), pos.ravel())
     j = np.searchsorted(gs, q, side='right') - 1
     hit = (j >= 0) & (q < ge[np.clip(j, 0, None)])
@@ -548,7 +598,7 @@ def write_bigwig(track:Track,       # One track (a bigWig holds one)
     (track,) = _as_tracks(track)
     sizes = _chrom_sizes(chrom_sizes)
     if sizes is None: raise ValueError("chrom_sizes is needed for a bigWig: a dict chrom -> length or a genobook.seq.Genome.")
-    path, d = _check_out_path(path), track.data
+    path, d = check_output_path(path, 'bigWig'), track.data
     size = d.chrom.map(sizes)
     if size.isna().any():
         raise ValueError(f"chromosome {d.chrom[size.isna()].iloc[0]!r} is not in chrom_sizes: give the sizes of the track's assembly.")
@@ -609,7 +659,7 @@ def write_track_urls(paths,         # Track files (bedGraph or bigWig)
                      path,          # Output text file
                     )->Path:        # The path written
     "Write `track_urls(paths, base_url)` to a text file, atomically."
-    text, path = track_urls(paths, base_url), _check_out_path(path)
+    text, path = track_urls(paths, base_url), check_output_path(path, 'URL list')
     try:
         with atomic_write(path) as f: f.write(text)
     except OSError as e: raise ValueError(f"Cannot write {path}: {e.strerror or e}. Choose a writable folder.") from e

@@ -125,3 +125,10 @@ def test_user_errors_are_one_line(trained):
     _user_error(_run('tracks', str(d/'cnn.pt'), str(d/'unnamed.fa'), '--out', str(d/'u.bedGraph')), 'peak_one')
     _user_error(_run('entropy', str(d/'cnn.pt'), str(d/'peaks.fa'), '--out', str(d/'e.csv')), 'no attention')
     _user_error(_run('train', str(d/'bad.toml')), "Unknown key 'kernels'", 'n_kernels')
+
+
+def test_command_functions_do_not_shadow_library_names():
+    "Each command's function is `<command>_cmd`, so `from genobook.cli import *` never hides genobook.core.predict & co."
+    from genobook.cli import COMMANDS
+    named = {n: f.__name__ for n, f in COMMANDS.items() if callable(f)}
+    assert named and all(f == f'{n}_cmd' for n, f in named.items()), named

@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT/'tools'))
 import build_docs  # noqa: E402
 
 
+PNG_1PX = ('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==')  # 1x1 PNG
 VOID = {'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'}
 
 
@@ -157,6 +158,22 @@ def test_no_external_assets(site):
         assert not re.search(r'@import|url\(\s*["\']?(?:https?:)?//', text), f
 
 
+def _stored_pngs(nb_path):
+    return sum('image/png' in o.get('data', {}) for c in json.loads(nb_path.read_text(encoding='utf-8'))['cells']
+               for o in c.get('outputs', []))
+
+
+def test_stored_plots_reach_the_pages(site):
+    "The site is built without executing examples, so a notebook's plots on its page are the PNGs stored in it."
+    out, pages = site
+    with_plots = {nb: n for nb in NOTEBOOKS if (n := _stored_pngs(nb))}
+    assert with_plots, "no notebook has a stored plot"
+    for nb, n in with_plots.items():
+        text = (out/PAGES[nb]).read_text(encoding='utf-8')
+        shown = len(re.findall(r'<img [^>]*src="data:image/png;base64,', text))
+        assert shown >= n, f"{PAGES[nb]} shows {shown} of the {n} plots stored in {nb.name}"
+
+
 def test_page_title_and_summary(site):
     "Each page shows the notebook's `# title` and `> summary`."
     out, pages = site
@@ -213,7 +230,13 @@ def test_small_site_without_index(tmp_path):
         ('code', '#| hide\nimport os'),
         ('code', 'print("example output", twice(21))'),
         ('code', 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2]);'),
+        ('code', 'print("stored output", 7); plt.plot([3, 1, 2]);'),
     ))
+    # outputs stored in the notebook (as tools/run_notebooks.py stores them) are shown without --execute
+    d = json.loads((nbs/'12_tiny.ipynb').read_text())
+    d['cells'][-1]['outputs'] = [dict(output_type='stream', name='stdout', text=['stored output 7\n']),
+                                 dict(output_type='display_data', metadata={}, data={'image/png': PNG_1PX, 'text/plain': ['<Figure>']})]
+    (nbs/'12_tiny.ipynb').write_text(json.dumps(d))
     (nbs/'tutorials'/'01_walk.ipynb').write_text(_nb(('markdown', '# A walk\n\n> Using `twice`.'),
                                                       ('markdown', 'Call `twice()`:'), ('code', 'print(2*2)')))
     out = tmp_path/'site'
@@ -227,6 +250,7 @@ def test_small_site_without_index(tmp_path):
     docs = Page(tiny).doc_headings
     assert {'SCALE', 'Box', 'twice', 'Box.grow'} <= set(docs), docs
     assert 'example output 42' not in tiny                    # not executed by default
+    assert 'stored output 7' in tiny and f'src="data:image/png;base64,{PNG_1PX}"' in tiny  # stored outputs are shown
     assert re.search(r'<img [^>]*class="math"[^>]*src="data:image/svg', tiny)  # $y = 2x$ drawn as SVG
     assert 'id="doubling"' in tiny
     assert 'href="#twice"' in tiny                            # `twice` links to its documentation

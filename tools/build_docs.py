@@ -14,8 +14,10 @@ nothing but `--out` (and a temporary folder beside it).
 
 Default (`--no-execute`): the notebooks are NOT run. Only what the API docs need is executed, in a fresh IPython
 shell per notebook: the exported cells, the `show_doc` cells, and the import statements of the other cells. Every
-exported function, class and constant is documented; example cells show the outputs stored in the notebook
-(usually none, since nbdev-clean strips them). `--execute` runs every cell that `nbdev-test` would run (cells
+exported function, class and constant is documented; example cells show the outputs stored in the notebook (text,
+tables as HTML, plots as PNG data): the module notebooks are committed with their outputs, made by
+`python tools/run_notebooks.py`, and the tutorials with those of their full run. `--execute` runs every cell that
+`nbdev-test` would run (cells
 flagged with the `tst_flags` of pyproject.toml, e.g. `slow`, and `#| eval: false` cells are skipped), so the
 examples show their outputs; it takes as long as the notebook tests, and a failing cell fails the build.
 

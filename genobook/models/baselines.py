@@ -18,12 +18,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.linear_model import Ridge, LogisticRegression
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
-from ..core import default_device
+from ..core import batch_slices, check_int, default_device
 from ..seq import base_codes, one_hot, reverse_complement
-from ..motifs import Motif
+from ..motifs import Motif, check_motifs
 from ..expr import LabelEncoder
 from ..split import Split
-from ..train import classification_metrics, regression_metrics
+from ..metrics import check_task, classification_metrics, regression_metrics
 
 # %% auto #0
 __all__ = ['kmer_names', 'kmer_counts', 'motif_threshold', 'motif_counts', 'KmerFeatures', 'MotifFeatures', 'kmer_ridge',
@@ -87,22 +87,12 @@ def _binned_score_pmf(lo:np.ndarray, bin_size:float)->tuple[int, np.ndarray]:
         pmf = new
     return int(low.sum()), pmf
 
-def _as_motifs(motifs)->list[Motif]:
-    if isinstance(motifs, Motif): motifs = [motifs]
-    if isinstance(motifs, (str, bytes, np.ndarray)) or not hasattr(motifs, '__iter__'):
-        raise ValueError(f"motifs must be a list of genobook.motifs.Motif (e.g. from jaspar_motifs), got {type(motifs).__name__}.")
-    motifs = list(motifs)
-    if not motifs: raise ValueError("motifs is empty: give at least one Motif, e.g. jaspar_motifs(names=['MAFK']).")
-    for i, m in enumerate(motifs):
-        if not isinstance(m, Motif): raise ValueError(f"motifs[{i}] is a {type(m).__name__}, not a Motif: build one with Motif(name, pwm).")
-    return motifs
-
 def motif_threshold(motif:Motif,         # A motif (its `pwm` holds probabilities)
                     pvalue:float=1e-4,   # Windows scoring above the threshold have at most this probability under uniform background
                     bin_size:float=0.1,  # Score resolution of the exact distribution, in bits (FIMO's default)
                    )->float:             # Score threshold in bits; inf when no window is that improbable
     "Log-odds score (bits) above which a window of `motif` is a hit at p-value `pvalue`."
-    (motif,) = _as_motifs([motif])
+    (motif,) = check_motifs([motif], 'motif')
     if isinstance(pvalue, bool) or not isinstance(pvalue, (int, float, np.floating)) or not 0 < pvalue < 1:
         raise ValueError(f"pvalue must be a probability in (0, 1), e.g. 1e-4, got {pvalue!r}.")
     if isinstance(bin_size, bool) or not isinstance(bin_size, (int, float, np.floating)) or not 0 < bin_size <= 1:
@@ -139,10 +129,9 @@ def motif_counts(seqs,                     # Sequences (str, list, dict/Series; 
                  device=None,              # Torch device; None: CUDA when available
                 )->np.ndarray:             # (N, len(motifs)) float32
     "Per-sequence hit counts (or best scores) of PWMs, on both strands."
-    motifs = _as_motifs(motifs)
+    motifs = check_motifs(motifs)
     if score not in ('count', 'max'): raise ValueError(f"score must be 'count' or 'max', got {score!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    check_int('batch_size', batch_size, 1, ': give the number of sequences scanned at once, e.g. 512')
     X, lens = _motif_input(seqs)
     M, W = len(motifs), max(m.width for m in motifs)
     widths = np.array([m.width for m in motifs])
@@ -161,9 +150,9 @@ def motif_counts(seqs,                     # Sequences (str, list, dict/Series; 
     pos = torch.arange(X.shape[-1], device=dev)
     out = []
     with torch.no_grad():
-        for b in range(0, len(X), batch_size):
-            s = F.conv1d(F.pad(X[b:b + batch_size].to(dev), (0, W - 1)), weight)    # (n, motifs x strands, L)
-            valid = pos[None, None] <= last[b:b + batch_size, :, None]             # window fits inside the sequence
+        for b in batch_slices(len(X), batch_size):
+            s = F.conv1d(F.pad(X[b].to(dev), (0, W - 1)), weight)    # (n, motifs x strands, L)
+            valid = pos[None, None] <= last[b, :, None]             # window fits inside the sequence
             if score == 'count': r = ((s > thr) & valid).sum(-1).float()
             else: r = s.masked_fill(~valid, -torch.inf).amax(-1)
             r = r.view(len(r), -1, M)
@@ -200,17 +189,21 @@ class MotifFeatures(TransformerMixin, BaseEstimator):
                 ):
         self.motifs, self.threshold, self.score, self.both_strands, self.batch_size, self.device = motifs, threshold, score, both_strands, batch_size, device
     def fit(self, X, y=None):
-        for m in _as_motifs(self.motifs): motif_threshold(m, self.threshold)
+        for m in check_motifs(self.motifs): motif_threshold(m, self.threshold)
         return self
     def transform(self, X)->np.ndarray:
         return motif_counts(X, self.motifs, self.threshold, self.score, self.both_strands, self.batch_size, self.device)
     def get_feature_names_out(self, input_features=None)->np.ndarray:
-        return np.array(_motif_labels(_as_motifs(self.motifs)), dtype=object)
+        return np.array(_motif_labels(check_motifs(self.motifs)), dtype=object)
 
 # %% ../../nbs/15_models.baselines.ipynb #93397ee8
 def _seeded(seed)->int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)): raise ValueError(f"seed must be an integer, got {seed!r}.")
     return int(seed)
+
+def _logistic(C:float, max_iter:int, seed:int)->LogisticRegression:
+    "The L2-penalised logistic regression of the `*_logistic` baselines, seeded."
+    return LogisticRegression(C=C, max_iter=max_iter, random_state=_seeded(seed))
 
 def kmer_ridge(k:int=4,             # k-mer length, 1 to 8
                alpha:float=1.0,     # Ridge penalty (on unit-variance features)
@@ -226,8 +219,7 @@ def kmer_logistic(k:int=4,             # k-mer length, 1 to 8
                   seed:int=52,         # Random state of the solver
                  )->Pipeline:
     "Bag-of-k-mers logistic regression (two or more classes)."
-    return make_pipeline(KmerFeatures(_check_k(k), normalise), StandardScaler(with_mean=False),
-                         LogisticRegression(C=C, max_iter=max_iter, random_state=_seeded(seed)))
+    return make_pipeline(KmerFeatures(_check_k(k), normalise), StandardScaler(with_mean=False), _logistic(C, max_iter, seed))
 
 def motif_ridge(motifs:Sequence[Motif], # Motifs, e.g. from `jaspar_motifs`
                 alpha:float=1.0,        # Ridge penalty (on unit-variance features)
@@ -235,7 +227,7 @@ def motif_ridge(motifs:Sequence[Motif], # Motifs, e.g. from `jaspar_motifs`
                 score:str='count',      # 'count' or 'max'
                )->Pipeline:
     "Motif-count ridge regression (one or several targets)."
-    return make_pipeline(MotifFeatures(_as_motifs(motifs), threshold, score), StandardScaler(), Ridge(alpha=alpha))
+    return make_pipeline(MotifFeatures(check_motifs(motifs), threshold, score), StandardScaler(), Ridge(alpha=alpha))
 
 def motif_logistic(motifs:Sequence[Motif], # Motifs, e.g. from `jaspar_motifs`
                    C:float=1.0,            # Inverse L2 penalty (on unit-variance features)
@@ -245,8 +237,7 @@ def motif_logistic(motifs:Sequence[Motif], # Motifs, e.g. from `jaspar_motifs`
                    seed:int=52,            # Random state of the solver
                   )->Pipeline:
     "Motif-count logistic regression (two or more classes)."
-    return make_pipeline(MotifFeatures(_as_motifs(motifs), threshold, score), StandardScaler(),
-                         LogisticRegression(C=C, max_iter=max_iter, random_state=_seeded(seed)))
+    return make_pipeline(MotifFeatures(check_motifs(motifs), threshold, score), StandardScaler(), _logistic(C, max_iter, seed))
 
 # %% ../../nbs/15_models.baselines.ipynb #94c518b3
 def expression_logistic(C:float=1.0,       # Inverse L2 penalty (on standardised genes)
@@ -254,7 +245,7 @@ def expression_logistic(C:float=1.0,       # Inverse L2 penalty (on standardised
                         seed:int=52,       # Random state of the solver
                        )->Pipeline:
     "Multinomial logistic regression on standardised expression."
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter, random_state=_seeded(seed)))
+    return make_pipeline(StandardScaler(), _logistic(C, max_iter, seed))
 
 def expression_forest(n_estimators:int=500,     # Trees
                       max_features='sqrt',      # Genes tried per split
@@ -277,12 +268,6 @@ def expression_mlp(hidden:Sequence[int]=(128,), # Hidden layer widths
                                                          early_stopping=early_stopping, random_state=_seeded(seed)))
 
 # %% ../../nbs/15_models.baselines.ipynb #58c1e0f3
-_TASKS = ('classification', 'binary', 'regression')
-
-def _check_task(task)->str:
-    if task not in _TASKS: raise ValueError(f"task must be one of {', '.join(map(repr, _TASKS))}, got {task!r}.")
-    return task
-
 def _n_rows(X)->int:
     if isinstance(X, str): raise ValueError("X is a single string: give one sequence per sample (a list, Series or array).")
     if sp.issparse(X) or isinstance(X, (np.ndarray, torch.Tensor, pd.DataFrame)): n = X.shape[0] if X.ndim else 0
@@ -355,7 +340,7 @@ def evaluate(estimator,               # An unfitted scikit-learn estimator or pi
              classes=None,            # Class order (list or `LabelEncoder`); None: sorted labels
             )->Evaluation:
     "Fit a clone of `estimator` on the training rows and score it on the test rows with genobook's metrics."
-    task = _check_task(task)
+    task = check_task(task)
     if not hasattr(estimator, 'fit') or not hasattr(estimator, 'predict'):
         raise ValueError(f"estimator must be a scikit-learn estimator (fit/predict), got {type(estimator).__name__}.")
     n = _n_rows(X)
@@ -403,7 +388,7 @@ def compare(results:dict,          # Model name → `Evaluation`, or that model'
     if not isinstance(results, dict) or not results:
         raise ValueError("results must be a non-empty dict of model name -> Evaluation or test predictions.")
     evals = {k: v for k, v in results.items() if isinstance(v, Evaluation)}
-    tasks = {v.task for v in evals.values()} | ({_check_task(task)} if task is not None else set())
+    tasks = {v.task for v in evals.values()} | ({check_task(task)} if task is not None else set())
     if len(tasks) > 1: raise ValueError(f"The models were evaluated for different tasks ({sorted(tasks)}): compare one task at a time.")
     if not tasks: raise ValueError("Give task= ('classification', 'binary' or 'regression') to score predictions without an Evaluation.")
     task = tasks.pop()

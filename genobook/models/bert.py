@@ -13,12 +13,12 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from ..core import check_int, check_prob, check_float
-from .encoder import Encoder, EncoderConfig, EncoderOutput, activation_fn
+from .encoder import Encoder, EncoderConfig, EncoderOutput, activation_fn, mean_pool
 from ..tokenize import KmerTokenizer, BPETokenizer, mask_tokens
 
 # %% auto #0
-__all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'mean_pool', 'RobertaMeanPool', 'BertForMLM',
-           'bert_config_from_hf', 'hf_kmer_tokenizer', 'read_hf_weights', 'hf_bert_key', 'load_hf_bert']
+__all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'RobertaMeanPool', 'BertForMLM', 'bert_config_from_hf',
+           'hf_kmer_tokenizer', 'read_hf_weights', 'hf_bert_key', 'load_hf_bert']
 
 # %% ../../nbs/12_models.bert.ipynb #21c0e520
 @dataclass
@@ -26,10 +26,10 @@ class BertConfig:
     "Sizes and options of the BERT-family models: `BertBody`, `KmerBert`, `RobertaMeanPool`, `BertForMLM`."
     vocab_size:int=69            # Tokens in the vocabulary (`len(tokenizer)`; DNABERT-3: 5 special + 64 3-mers)
     max_len:int=512              # Learned positions: the longest token row, special tokens included
-    d_model:int=768              # Width of the token representations
-    n_heads:int=12               # Attention heads per layer
-    n_layers:int=12              # Encoder layers
-    d_ff:int=3072                # Width of the feed-forward hidden layer
+    d_model:int=768              # Width of every token state (BERT-base: 768)
+    n_heads:int=12               # Heads of each attention layer
+    n_layers:int=12              # Transformer layers of the body
+    d_ff:int=3072                # Hidden width of each feed-forward block
     dropout:float=0.1            # Dropout on embeddings, attention output and feed-forward output
     attn_dropout:float=0.1       # Dropout on the attention probabilities
     activation:str='gelu'        # 'gelu' (erf, BERT's), 'gelu_tanh' or 'relu'; also used in the MLM head
@@ -146,12 +146,17 @@ def _token_mask(ids:torch.Tensor, mask, config:BertConfig)->torch.Tensor:
                          f"{tuple(mask.shape) if torch.is_tensor(mask) else type(mask).__name__}: pass the pair returned by one encode call")
     return mask
 
+def _check_config(model:nn.Module, config)->BertConfig:
+    "`config`, unless it is not a `BertConfig`."
+    if not isinstance(config, BertConfig): raise ValueError(f"{type(model).__name__} takes a BertConfig, got {type(config).__name__}")
+    return config
+
 class BertBody(nn.Module):
     "BERT's embeddings and encoder: token ids (N, T) to hidden states (N, T, d_model), attention on request."
+    summary_token = 0   # [CLS] / <s> (genobook.protocol)
     def __init__(self, config:BertConfig):
         super().__init__()
-        if not isinstance(config, BertConfig): raise ValueError(f"{type(self).__name__} takes a BertConfig, got {type(config).__name__}")
-        self.config = config
+        self.config = _check_config(self, config)
         self.embeddings = BertEmbeddings(config)
         self.encoder = Encoder(config.encoder_config())
         self.apply(partial(_init_bert, std=config.init_std))
@@ -165,14 +170,32 @@ class BertBody(nn.Module):
         mask = _token_mask(ids, mask, self.config)
         return self.encoder(self.embeddings(ids, token_type_ids), mask, return_attention, attn_scale)
 
+    def attention_layers(self)->list[nn.Module]:
+        "The encoder layers, bottom to top (`genobook.protocol`)."
+        return list(self.encoder.layers)
+
+    def token_mask(self, ids:torch.Tensor, mask:torch.Tensor|None=None)->torch.Tensor:
+        "The real tokens, as the body masks them: `mask`, or `ids != pad_id` without one (`genobook.protocol`)."
+        return _token_mask(ids, mask, self.config).bool()
+
+    @property
+    def embedding_layer(self)->BertEmbeddings:
+        "Where token models are attributed: the output of the embeddings (`genobook.protocol`)."
+        return self.embeddings
+
 # %% ../../nbs/12_models.bert.ipynb #575623ec
 class _BertModel(nn.Module):
-    "What the BERT-family models share: the body as `.bert`, BERT's initialisation and `param_groups`."
+    "What the BERT-family models share: the body as `.bert`, BERT's initialisation, `param_groups` and the model protocol."
+    summary_token = BertBody.summary_token
     def __init__(self, config:BertConfig):
         super().__init__()
-        if not isinstance(config, BertConfig): raise ValueError(f"{type(self).__name__} takes a BertConfig, got {type(config).__name__}")
-        self.config = config
+        self.config = _check_config(self, config)
         self.bert = BertBody(config)
+
+    def attention_layers(self)->list[nn.Module]: return self.bert.attention_layers()
+    def token_mask(self, ids:torch.Tensor, mask:torch.Tensor|None=None)->torch.Tensor: return self.bert.token_mask(ids, mask)
+    @property
+    def embedding_layer(self)->BertEmbeddings: return self.bert.embeddings
 
     def _init_head(self):
         for n, m in self.named_children():
@@ -206,24 +229,6 @@ class KmerBert(_BertModel):
         out = self.bert(ids, mask, return_attention, attn_scale)
         pooled = torch.tanh(self.pooler(out.hidden[:, 0]))
         return self._outputs(self.classifier(self.dropout(pooled)), out.attentions, return_attention)
-
-# %% ../../nbs/12_models.bert.ipynb #064c2d4a
-def mean_pool(hidden:torch.Tensor,           # Token states (N, T, D)
-              mask:torch.Tensor,             # Attention mask (N, T): 1 = token, 0 = padding; never modified
-              ids:torch.Tensor|None=None,    # Token ids (N, T), needed with `exclude`
-              exclude:tuple=(),              # Token ids left out of the mean, e.g. (start_id, end_id)
-             )->torch.Tensor:                # (N, D); 0 for a row with no token left
-    "Mean of `hidden` over the real tokens of each row, leaving out the ids in `exclude`."
-    if not torch.is_tensor(hidden) or hidden.ndim != 3:
-        raise ValueError(f"hidden must be a (N, T, D) tensor, got {tuple(hidden.shape) if torch.is_tensor(hidden) else type(hidden).__name__}")
-    if not torch.is_tensor(mask) or tuple(mask.shape) != tuple(hidden.shape[:2]):
-        raise ValueError(f"mask must be a (N, T) = {tuple(hidden.shape[:2])} tensor, got {tuple(mask.shape) if torch.is_tensor(mask) else type(mask).__name__}")
-    keep = mask != 0                                  # a new tensor: the caller's mask is never written to
-    if len(exclude):
-        if not torch.is_tensor(ids) or ids.shape != mask.shape: raise ValueError("exclude needs ids shaped like mask")
-        keep = keep & ~torch.isin(ids, torch.as_tensor(list(exclude), device=ids.device))
-    w = keep.to(hidden.dtype)[..., None]
-    return (hidden * w).sum(1) / w.sum(1).clamp(min=1)
 
 # %% ../../nbs/12_models.bert.ipynb #a6f8d812
 class RobertaMeanPool(_BertModel):

@@ -9,23 +9,20 @@ from dataclasses import dataclass, field, fields
 from typing import Sequence
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
-from ..core import is_int, check_int, check_ints, check_prob, check_choice
+from fastcore.basics import patch
+from ..core import is_int, check_int, check_ints, check_prob, check_choice, make_activation
+from ..protocol import LinearTail, window_spec
 from .encoder import Encoder, EncoderConfig, sinusoidal_positions
+from ..seq import check_one_hot
 
 # %% auto #0
-__all__ = ['make_activation', 'CNNConfig', 'RCConv1d', 'DilatedResidualBlock', 'TrunkEncoder', 'CNNTrunk', 'ResidualFC', 'SeqCNN']
+__all__ = ['CNNConfig', 'RCConv1d', 'DilatedResidualBlock', 'TrunkEncoder', 'CNNTrunk', 'ResidualFC', 'SeqCNN']
 
 # %% ../../nbs/14_models.cnn.ipynb #07eb1f67
-_ACTIVATIONS = {'gelu': nn.GELU, 'relu': nn.ReLU, 'softplus': nn.Softplus, 'elu': nn.ELU, 'silu': nn.SiLU,
-                'leakyrelu': nn.LeakyReLU, 'tanh': nn.Tanh, 'sigmoid': nn.Sigmoid}
+_ACTS = ('elu', 'gelu', 'leakyrelu', 'relu', 'sigmoid', 'silu', 'softplus', 'tanh')  # the keys of core.ACTIVATIONS a SeqCNN allows
 _RC, _POOLS, _REDUCE = ('none', 'max', 'mean'), ('max', 'avg'), ('flatten', 'max', 'mean')
-
-def make_activation(name:str, # One of 'gelu', 'relu', 'softplus', 'elu', 'silu', 'leakyrelu', 'tanh', 'sigmoid'
-                   )->nn.Module:
-    "A fresh activation module by name."
-    if name not in _ACTIVATIONS: raise ValueError(f"activation={name!r} is unknown: choose one of {sorted(_ACTIVATIONS)}.")
-    return _ACTIVATIONS[name]()
 
 def _check_odd(name:str, v):
     check_int(name, v)
@@ -81,7 +78,7 @@ class CNNConfig:
             raise ValueError("n_tasks=[] gives the model no head: give an int, or a list with one task count per modality.")
         else: self.n_tasks = check_ints('n_tasks', self.n_tasks)
         check_int('n_kernels', self.n_kernels); _check_odd('kernel_size', self.kernel_size)
-        check_choice('rc', self.rc, _RC); check_choice('activation', self.activation, _ACTIVATIONS)
+        check_choice('rc', self.rc, _RC); check_choice('activation', self.activation, _ACTS)
         check_choice('pool_type', self.pool_type, _POOLS); check_int('pool_size', self.pool_size)
         if self.pool_size > min(self.lengths):
             raise ValueError(f"pool_size={self.pool_size} leaves no position of an input of length {min(self.lengths)}: "
@@ -142,6 +139,18 @@ class RCConv1d(nn.Conv1d):
         fwd, rev = y[:n], y[n:].flip(-1)                       # reverse strand back to forward coordinates
         return torch.maximum(fwd, rev) if self.mode == 'max' else (fwd + rev) / 2
 
+    def window_spec(self)->tuple[int, int, int, int]|None:
+        "(kernel, dilation, 1, left padding), the window fast ISM and receptive fields use; None with a stride or non-integer padding."
+        if self.stride[0] != 1 or self.padding_mode != 'zeros' or isinstance(self.padding, str): return None
+        return self.kernel_size[0], self.dilation[0], 1, self.padding[0]
+
+    def window_forward(self, x:torch.Tensor)->torch.Tensor:
+        "Both strands on a window whose padding is already in `x`, in one call: the reverse strand is the kernel flipped."
+        C, w = self.out_channels, self.weight
+        h = F.conv1d(x, torch.cat([w, w.flip((1, 2))]), None if self.bias is None else self.bias.repeat(2), 1, 0, self.dilation, self.groups)
+        fwd, rev = h[:, :C], h[:, C:]
+        return torch.maximum(fwd, rev) if self.mode == 'max' else (fwd + rev) / 2
+
     def extra_repr(self)->str: return f"{super().extra_repr()}, mode={self.mode!r}"
 
 # %% ../../nbs/14_models.cnn.ipynb #64e152b1
@@ -151,18 +160,31 @@ class DilatedResidualBlock(nn.Module):
                  channels:int,           # Input and output channels
                  kernel_size:int=3,      # Kernel width (odd)
                  dilation:int=1,         # Spacing of the kernel's taps
-                 activation:str='gelu',  # Activation name (see `make_activation`)
+                 activation:str='gelu',  # Activation name (see `CNNConfig.activation`)
                  batch_norm:bool=True,   # Batch norm after the activation
                  dropout:float=0.0,      # Dropout before the skip connection is added
                 ):
         super().__init__()
         check_int('channels', channels); _check_odd('kernel_size', kernel_size); check_int('dilation', dilation)
         self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation, padding=dilation * (kernel_size - 1) // 2)
-        self.act = make_activation(activation)
+        self.act = make_activation(activation, _ACTS)
         self.norm = nn.BatchNorm1d(channels) if batch_norm else nn.Identity()
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x:torch.Tensor)->torch.Tensor: return x + self.drop(self.norm(self.act(self.conv(x))))
+
+    def window_spec(self)->str|tuple[int, int, int, int]|None:
+        "The convolution's window (`genobook.protocol.window_spec`); None unless stride 1 with symmetric 'same' padding."
+        spec = window_spec(self.conv)
+        if spec is None or spec == 'point': return spec
+        k, d, s, p = spec
+        return spec if s == 1 and 2 * p == (k - 1) * d else None
+
+    def window_forward(self, x:torch.Tensor)->torch.Tensor:
+        "The block on a window whose padding is already in `x`: the skip connection reads the window's centre."
+        c = self.conv
+        h = F.conv1d(x, c.weight, c.bias, 1, 0, c.dilation, c.groups)
+        return x[..., c.padding[0]:c.padding[0] + h.shape[-1]] + self.drop(self.norm(self.act(h)))
 
     @property
     def receptive_field(self)->int:
@@ -191,21 +213,11 @@ class TrunkEncoder(nn.Module):
 
     def forward(self, x:torch.Tensor)->torch.Tensor: return self.inspect(x)[0]
 
-# %% ../../nbs/14_models.cnn.ipynb #d5e24c59
-def _local_window(m:nn.Module)->tuple[int, int, int, int]|None:
-    "(kernel, dilation, stride, left padding) of a local layer; (1, 1, 1, 0) for a point-wise one; None for a global one."
-    if isinstance(m, DilatedResidualBlock): m = m.conv
-    if isinstance(m, nn.Conv1d):
-        if not isinstance(m.padding, tuple) or not is_int(m.padding[0]):
-            raise ValueError(f"{m} has padding={m.padding!r}: give the padding as an integer so the window is known.")
-        return m.kernel_size[0], m.dilation[0], m.stride[0], m.padding[0]
-    if isinstance(m, (nn.MaxPool1d, nn.AvgPool1d)):
-        one = lambda v: v[0] if isinstance(v, tuple) else v
-        return one(m.kernel_size), one(getattr(m, 'dilation', 1)), one(m.stride), one(m.padding)
-    if isinstance(m, TrunkEncoder): return None
-    if isinstance(m, (nn.BatchNorm1d, nn.Dropout, nn.Identity, *_ACTIVATIONS.values())): return 1, 1, 1, 0
-    raise ValueError(f"Cannot tell the receptive window of {type(m).__name__}: teach genobook.models.cnn._local_window about it.")
+    def window_spec(self)->None:
+        "None: attention mixes all positions, so the layer has no local window."
+        return None
 
+# %% ../../nbs/14_models.cnn.ipynb #d5e24c59
 class CNNTrunk(nn.Sequential):
     "The convolutional trunk of a `SeqCNN`: (N, 4, L) one-hot → (N, width, L // pool_size), as named standard modules."
     def __init__(self,
@@ -217,7 +229,7 @@ class CNNTrunk(nn.Sequential):
         layers['conv'] = (nn.Conv1d(4, c.n_kernels, c.kernel_size, padding=pad) if c.rc == 'none'
                           else RCConv1d(4, c.n_kernels, c.kernel_size, mode=c.rc, padding=pad))
         if c.batch_norm: layers['norm'] = nn.BatchNorm1d(c.n_kernels)
-        layers['act'] = make_activation(c.activation)
+        layers['act'] = make_activation(c.activation, _ACTS)
         if c.pool_size > 1: layers['pool'] = (nn.MaxPool1d if c.pool_type == 'max' else nn.AvgPool1d)(c.pool_size)
         if c.conv_dropout: layers['dropout'] = nn.Dropout(c.conv_dropout)
         if c.width != c.n_kernels: layers['project'] = nn.Conv1d(c.n_kernels, c.width, 1)
@@ -235,9 +247,9 @@ class CNNTrunk(nn.Sequential):
         "(receptive field r, total stride J, total left padding P in input bases), or None after a global layer."
         r, J, P = 1, 1, 0
         for m in self:
-            w = _local_window(m)
+            w = window_spec(m)
             if w is None: return None
-            k, d, s, p = w
+            k, d, s, p = (1, 1, 1, 0) if w == 'point' else w
             r, P, J = r + (k - 1) * d * J, P + p * J, J * s
         return r, J, P
 
@@ -272,11 +284,11 @@ class ResidualFC(nn.Module):
     def __init__(self,
                  n_in:int,               # Input features
                  n_out:int,              # Output features
-                 activation:str='gelu',  # Activation name (see `make_activation`)
+                 activation:str='gelu',  # Activation name (see `CNNConfig.activation`)
                  dropout:float=0.0,      # Dropout probability
                 ):
         super().__init__()
-        self.linear, self.act, self.drop = nn.Linear(n_in, n_out), make_activation(activation), nn.Dropout(dropout)
+        self.linear, self.act, self.drop = nn.Linear(n_in, n_out), make_activation(activation, _ACTS), nn.Dropout(dropout)
         self.residual = n_in == n_out
 
     def forward(self, h:torch.Tensor)->torch.Tensor:
@@ -311,14 +323,10 @@ class SeqCNN(nn.Module):
                              f"got {len(Xs)}.")
         for i, (x, L) in enumerate(zip(Xs, c.lengths)):
             what = f"input {i}" if c.n_inputs > 1 else "the input"
-            if not torch.is_tensor(x): raise ValueError(f"{what} must be a torch.Tensor (N, 4, {L}), got {type(x).__name__}: use genobook.seq.one_hot.")
-            if x.ndim != 3 or x.shape[1] != 4:
-                hint = ' (channels last? use x.transpose(1, 2))' if x.ndim == 3 and x.shape[2] == 4 else ''
-                raise ValueError(f"{what} must be one-hot sequences of shape (N, 4, {L}), got {tuple(x.shape)}{hint}.")
+            check_one_hot(x, what, length=L, values=False)
             if x.shape[2] != L:
                 raise ValueError(f"{what} has length {x.shape[2]} but the model was built for length {L}: pad or crop the "
                                  f"sequences to {L} (genobook.seq.pad_or_crop), or build a model with length={x.shape[2]}.")
-            if not x.is_floating_point(): raise ValueError(f"{what} must be a float tensor, got {x.dtype}: use x.float().")
             if len(x) != len(Xs[0]): raise ValueError(f"input {i} has {len(x)} sequences but input 0 has {len(Xs[0])}: give the same samples to every input.")
 
     def forward(self, *Xs:torch.Tensor,          # `n_inputs` one-hot tensors (N, 4, L_i)
@@ -339,10 +347,13 @@ class SeqCNN(nn.Module):
                 atts.extend(a)
             else: h = trunk(x)
             feats.append(self.reduce(h))
-        h = self.fc(torch.cat(feats, 1))
-        outs = tuple(head(h) for head in self.heads)
-        out = outs if isinstance(c.n_tasks, list) else outs[0]
+        out = self._heads(self.fc(torch.cat(feats, 1)))
         return (out, tuple(atts)) if return_attention else out
+
+    def _heads(self, h:torch.Tensor):
+        "The heads on the FC output: a tensor, or a tuple when `n_tasks` is a list."
+        outs = tuple(head(h) for head in self.heads)
+        return outs if isinstance(self.config.n_tasks, list) else outs[0]
 
     def param_groups(self)->list[list[nn.Parameter]]:
         "Parameters bottom to top: the trunks' convolutions, then each transformer layer (all inputs), then the head."
@@ -351,3 +362,44 @@ class SeqCNN(nn.Module):
         head = [p for t in self.trunks if self.config.n_encoder_layers for p in t.encoder.encoder.norm.parameters()]
         head += list(self.fc.parameters()) + list(self.heads.parameters())
         return [conv, *layers, head]
+
+# %% ../../nbs/14_models.cnn.ipynb #4af00838
+@patch
+def kernel_layers(self:SeqCNN)->tuple[nn.Module, list[nn.Module]]:
+    "The first convolution of the trunk reading `X` and the point-wise layers after it ('norm', 'act' where they exist)."
+    t = self.trunks[0]
+    return t.conv, [t._modules[n] for n in ('norm', 'act') if n in t._modules]
+
+@patch
+def local_layers(self:SeqCNN)->list[nn.Module]:
+    "The layers of the trunk reading `X`, in order (fast ISM walks as many of them as it can window)."
+    return list(self.trunks[0])
+
+@patch
+def _features(self:SeqCNN, h:torch.Tensor, *args:torch.Tensor)->torch.Tensor:
+    "The FC layers' input: `reduce(h)` next to the reduced outputs of the other trunks on `args`."
+    return torch.cat([self.reduce(h)] + [self.reduce(t(a)) for t, a in zip(self.trunks[1:], args)], 1)
+
+@patch
+def tail(self:SeqCNN, h:torch.Tensor, # Output (N, C, L') of the trunk reading `X`
+         *args:torch.Tensor,          # The other inputs, row-aligned with `h`
+        ):                            # The model's output, as `forward` gives it
+    "The network after the trunk reading `X`: reduce, concatenation with the other inputs' features, FC layers, heads."
+    return self._heads(self.fc(self._features(h, *args)))
+
+@patch
+def linear_tail(self:SeqCNN, *args:torch.Tensor)->LinearTail|None:
+    "The first linear layers after the trunk reading `X` (the first FC layer, or the heads); None unless `reduce='flatten'` and that FC layer is not residual."
+    if not isinstance(self.reduce, nn.Flatten): return None
+    others = [self.reduce(t(a)) for t, a in zip(self.trunks[1:], args)]    # the other inputs' features, computed once
+    features = lambda h: torch.cat([h.flatten(1)] + others, 1)
+    several = isinstance(self.config.n_tasks, list)
+    if not len(self.fc): return LinearTail(features, list(self.heads), lambda z: tuple(z) if several else z[0])
+    f0 = self.fc[0]
+    if f0.residual: return None
+    return LinearTail(features, [f0.linear], lambda z: self._heads(self.fc[1:](f0.drop(f0.act(z[0])))))
+
+@patch
+def attention_layers(self:SeqCNN)->list[nn.Module]:
+    "The transformer layers of every trunk, input after input, bottom to top (the order of `attentions` and `attn_scale`)."
+    return [l for t in self.trunks if 'encoder' in t._modules for l in t.encoder.encoder.attention_layers()]

@@ -4,21 +4,22 @@
 
 # %% ../../nbs/10_models.encoder.ipynb #cd1b6941
 from __future__ import annotations
-import math
+import contextlib, math
 from dataclasses import dataclass, asdict
 from typing import Callable, NamedTuple, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
-from ..core import check_int, check_prob, check_choice
+from fastcore.basics import patch
+from ..core import check_int, check_prob, check_choice, make_activation
+from ..protocol import HeadStates, token_mask
 
 # %% auto #0
-__all__ = ['EncoderConfig', 'activation_fn', 'MultiHeadAttention', 'EncoderLayer', 'EncoderOutput', 'Encoder',
-           'sinusoidal_positions']
+__all__ = ['EncoderConfig', 'activation_fn', 'MultiHeadAttention', 'EncoderLayer', 'EncoderOutput', 'Encoder', 'mean_pool',
+           'encoder_head_states', 'sinusoidal_positions']
 
 # %% ../../nbs/10_models.encoder.ipynb #3f585dfe
-_ACTIVATIONS = {'gelu': F.gelu, 'gelu_tanh': lambda x: F.gelu(x, approximate='tanh'), 'relu': F.relu}
-
+_ACTIVATIONS = ('gelu', 'gelu_tanh', 'relu')   # the names of genobook.core.ACTIVATIONS the encoder allows
 
 @dataclass
 class EncoderConfig:
@@ -54,9 +55,9 @@ class EncoderConfig:
 
 # %% ../../nbs/10_models.encoder.ipynb #79f76585
 def activation_fn(name:str, # 'gelu' (erf, as BERT), 'gelu_tanh' or 'relu'
-                 )->Callable[[torch.Tensor], torch.Tensor]:
-    "The encoder's activation function called `name`."
-    return _ACTIVATIONS[check_choice('activation', name, _ACTIVATIONS)]
+                 )->nn.Module:
+    "A fresh module computing the encoder's activation called `name`."
+    return make_activation(name, _ACTIVATIONS)
 
 # %% ../../nbs/10_models.encoder.ipynb #0c88d823
 def _additive_mask(mask:torch.Tensor|None, x:torch.Tensor)->torch.Tensor|None:
@@ -100,7 +101,7 @@ class EncoderLayer(nn.Module):
         self.attn = MultiHeadAttention(c.d_model, c.n_heads, c.dim_head, c.attn_dropout)
         self.norm1, self.norm2 = nn.LayerNorm(c.d_model, eps=c.eps), nn.LayerNorm(c.d_model, eps=c.eps)
         self.ff1, self.ff2 = nn.Linear(c.d_model, c.d_ff), nn.Linear(c.d_ff, c.d_model)
-        self.drop, self.act = nn.Dropout(c.dropout), _ACTIVATIONS[c.activation]
+        self.drop, self.act = nn.Dropout(c.dropout), activation_fn(c.activation)
 
     def _ff(self, x): return self.drop(self.ff2(self.act(self.ff1(x))))
 
@@ -154,6 +155,82 @@ class Encoder(nn.Module):
             x, p = layer(x, add_mask, inspect, None if attn_scale is None else attn_scale[i])
             probs.append(p)
         return EncoderOutput(self.norm(x), tuple(probs) if inspect else None)
+
+    def attention_layers(self)->list[EncoderLayer]:
+        "The layers, bottom to top (`genobook.protocol`)."
+        return list(self.layers)
+
+    def token_mask(self, x:torch.Tensor, mask:torch.Tensor|None=None)->torch.Tensor|None:
+        "The real tokens: `mask` as booleans, or None (all real) without one (`genobook.protocol`)."
+        return None if mask is None else mask.bool()
+
+# %% ../../nbs/10_models.encoder.ipynb #885b7410
+def mean_pool(hidden:torch.Tensor,           # Token states (N, T, D)
+              mask:torch.Tensor,             # Attention mask (N, T): 1 = token, 0 = padding; never modified
+              ids:torch.Tensor|None=None,    # Token ids (N, T), needed with `exclude`
+              exclude:tuple=(),              # Token ids left out of the mean, e.g. (start_id, end_id)
+             )->torch.Tensor:                # (N, D); 0 for a row with no token left
+    "Mean of `hidden` over the real tokens of each row, leaving out the ids in `exclude`."
+    if not torch.is_tensor(hidden) or hidden.ndim != 3:
+        raise ValueError(f"hidden must be a (N, T, D) tensor, got {tuple(hidden.shape) if torch.is_tensor(hidden) else type(hidden).__name__}")
+    if not torch.is_tensor(mask) or tuple(mask.shape) != tuple(hidden.shape[:2]):
+        raise ValueError(f"mask must be a (N, T) = {tuple(hidden.shape[:2])} tensor, got {tuple(mask.shape) if torch.is_tensor(mask) else type(mask).__name__}")
+    keep = mask != 0                                  # a new tensor: the caller's mask is never written to
+    if len(exclude):
+        if not torch.is_tensor(ids) or ids.shape != mask.shape: raise ValueError("exclude needs ids shaped like mask")
+        keep = keep & ~torch.isin(ids, torch.as_tensor(list(exclude), device=ids.device))
+    w = keep.to(hidden.dtype)[..., None]
+    return (hidden * w).sum(1) / w.sum(1).clamp(min=1)
+
+# %% ../../nbs/10_models.encoder.ipynb #357705af
+@contextlib.contextmanager
+def _hooked(specs):
+    "Register (module, 'pre' | 'post', fn) forward hooks for the block, removing them afterwards even on error."
+    handles = []
+    try:
+        for mod, kind, fn in specs:
+            handles.append(mod.register_forward_pre_hook(fn) if kind == 'pre' else mod.register_forward_hook(fn))
+        yield
+    finally:
+        for h in handles: h.remove()
+
+def _summaries(o, att, hidden, mask, t:int|None)->tuple:
+    "(heads, attention, token, pooled) from per-query head outputs (B, L, H, d), attention (B, H, L, L) and final states."
+    if t is None:
+        w = mask.float() / mask.sum(1, keepdim=True).clamp(min=1)          # mean over the real queries
+        return torch.einsum('bl,blhd->bhd', w, o), torch.einsum('bl,bhlk->bhk', w, att), None, mean_pool(hidden, mask)
+    L = hidden.shape[1]
+    if not -L <= t < L: raise ValueError(f"token={t} is outside the {L} tokens of the input: give a position in 0..{L - 1}.")
+    keep = mask.clone(); keep[:, t] = False
+    return o[:, t], att[:, :, t], hidden[:, t], mean_pool(hidden, keep)
+
+def encoder_head_states(model:nn.Module,      # The model that holds `layer` (in one of its `Encoder`s)
+                        layer:EncoderLayer,    # The attention layer to read
+                        X:torch.Tensor,        # The model's first input (one batch)
+                        *args,                 # Its other inputs
+                        token:int|None=None,   # Summary token position; None: average over the real queries
+                       )->HeadStates:          # CPU float tensors
+    "Per-head summaries of one `EncoderLayer` for one batch, read by forward hooks during one inspect pass of `model`."
+    enc = next((m for m in model.modules() if isinstance(m, Encoder) and any(l is layer for l in m.layers)), None)
+    if enc is None: raise ValueError(f"This EncoderLayer is not a layer of an Encoder inside {type(model).__name__}.")
+    store = {}
+    hooks = [(layer.attn.out, 'pre', lambda m, a: store.__setitem__('o', a[0])),
+             (layer, 'post', lambda m, a, out: store.__setitem__('att', out[1])),
+             (enc, 'post', lambda m, a, out: store.__setitem__('hidden', out.hidden))]
+    with _hooked(hooks): y = model(X, *args, return_attention=True)
+    y = y[0] if isinstance(y, (tuple, list)) else y
+    att, hidden = store['att'].detach().float().cpu(), store['hidden'].detach().float().cpu()
+    B, L = hidden.shape[:2]
+    m = token_mask(model, X, *args)
+    m = torch.ones(B, L, dtype=torch.bool) if m is None else m.cpu()
+    if m.shape[1] == att.shape[-1]: att = att * (m[:, None, :, None] & m[:, None, None, :]).float()   # padding: 0
+    o = store['o'].detach().float().cpu().view(B, L, att.shape[1], -1)      # heads side by side -> (B, L, H, d_head)
+    return HeadStates(*_summaries(o, att, hidden, m, token), y.detach().cpu() if torch.is_tensor(y) else None, m)
+
+@patch
+def head_states(self:EncoderLayer, model:nn.Module, X:torch.Tensor, *args, token:int|None=None)->HeadStates:
+    "This layer's per-head summaries in `model` for one batch (`genobook.protocol.head_states`)."
+    return encoder_head_states(model, self, X, *args, token=token)
 
 # %% ../../nbs/10_models.encoder.ipynb #cacde4cd
 def sinusoidal_positions(length:int,   # Number of positions

@@ -13,6 +13,8 @@ from torch import nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
+from ..core import make_activation
+from ..seq import check_one_hot
 from .encoder import EncoderConfig, Encoder, sinusoidal_positions
 
 # %% auto #0
@@ -20,8 +22,7 @@ __all__ = ['LongSeqConfig', 'one_hot_embedding', 'SameConv1d', 'bin_intervals', 
            'LongSeqTransformer', 'saved_tensor_bytes']
 
 # %% ../../nbs/13_models.longseq.ipynb #aae281f4
-_MLP_ACTS = {'relu': F.relu, 'gelu': F.gelu, 'gelu_tanh': lambda x: F.gelu(x, approximate='tanh'),
-             'tanh': torch.tanh, 'identity': lambda x: x}
+_MLP_ACTS = {'relu': 'relu', 'gelu': 'gelu', 'gelu_tanh': 'gelu_tanh', 'tanh': 'tanh', 'identity': 'none'}  # name → genobook.core.ACTIVATIONS
 
 def _pos_int(name, v, lo=1):
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
@@ -151,6 +152,7 @@ def bins_with_n(X:torch.Tensor,  # One-hot sequences (N, 4, L)
 # %% ../../nbs/13_models.longseq.ipynb #ea840b67
 class LongSeqTransformer(nn.Module):
     "GX-BERT: one-hot sequence → conv stem → bins → [REG] + transformer → MLP → expression."
+    summary_token = 0   # [REG] (genobook.protocol)
     def __init__(self, config:LongSeqConfig):
         super().__init__()
         if not isinstance(config, LongSeqConfig):
@@ -168,6 +170,7 @@ class LongSeqTransformer(nn.Module):
         self.pooler = nn.Linear(d, d)
         widths = [d + c.n_extra] + c.mlp
         self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.mlp_acts = nn.ModuleList(make_activation(_MLP_ACTS[a]) for a in c.mlp_activations)
         self.out = nn.Linear(widths[-1], c.n_outputs)
         self.reset_parameters()
 
@@ -201,24 +204,27 @@ def embed_tokens(self:LongSeqTransformer,
         x = torch.cat([checkpoint(self._stem, X[i:i + 1], use_reentrant=False) for i in range(len(X))])
     else: x = self._stem(X)
     x = self.norm(x).transpose(1, 2) * math.sqrt(c.d_model) + self.positions    # (N, bins, d)
-    x = torch.cat([self.reg.expand(len(X), -1, -1), self.drop(x)], 1)
-    if not c.mask_n: return x, None
-    keep = ~bins_with_n(X, c.bin_size)
-    return x, torch.cat([keep.new_ones(len(X), 1), keep], 1)
+    return torch.cat([self.reg.expand(len(X), -1, -1), self.drop(x)], 1), self.token_mask(X)
+
+@patch
+def token_mask(self:LongSeqTransformer,
+               X:torch.Tensor,   # One-hot sequences (N, 4, L)
+               *args,            # The model's other inputs (extra features): they mask nothing
+              )->torch.Tensor|None: # (N, 1 + bins) bool, True on [REG] and bins without N; None without `mask_n`
+    "The tokens the encoder attends to (`genobook.protocol`): [REG] and the bins without an N."
+    if not self.config.mask_n: return None
+    keep = ~bins_with_n(X, self.config.bin_size)
+    return torch.cat([keep.new_ones(len(X), 1), keep], 1)
 
 # %% ../../nbs/13_models.longseq.ipynb #9a786ccd
 @patch
 def _check(self:LongSeqTransformer, X, extra):
     c = self.config
-    if not torch.is_tensor(X): raise ValueError(f"X must be a one-hot torch.Tensor (N, 4, {c.length}), got {type(X).__name__}: make it with genobook.seq.one_hot.")
-    if X.ndim != 3 or X.shape[1] != 4:
-        hint = " (channels last? use X.transpose(1, 2))" if X.ndim == 3 and X.shape[2] == 4 else ''
-        raise ValueError(f"X must be one-hot sequences of shape (N, 4, {c.length}), got {tuple(X.shape)}{hint}.")
+    check_one_hot(X, 'X', length=c.length, values=False)
     if X.shape[-1] != c.length:
         raise ValueError(f"This model takes sequences of length {c.length} (config.length), got length {X.shape[-1]}: pad or crop "
                          f"them with genobook.seq.pad_or_crop(seqs, {c.length}) before one_hot, or build a model with length={X.shape[-1]}"
                          f"{'' if X.shape[-1] % c.bin_size == 0 else f' rounded to a multiple of bin_size={c.bin_size}'}.")
-    if not X.is_floating_point(): raise ValueError(f"X must be a float tensor, got {X.dtype}: use X.float().")
     if c.n_extra == 0:
         if extra is not None: raise ValueError(f"extra features were given ({tuple(extra.shape) if torch.is_tensor(extra) else type(extra).__name__}) but the config has n_extra=0: set n_extra to their number.")
         return
@@ -235,7 +241,7 @@ def head(self:LongSeqTransformer,
     "tanh pooler → [extra features] → MLP → linear output."
     x = torch.tanh(self.pooler(h_reg))
     if extra is not None: x = torch.cat([x, extra.to(x.dtype)], 1)
-    for lin, act in zip(self.mlp, self.config.mlp_activations): x = self.drop(_MLP_ACTS[act](lin(x)))
+    for lin, act in zip(self.mlp, self.mlp_acts): x = self.drop(act(lin(x)))
     return self.out(x)
 
 @patch
@@ -260,6 +266,23 @@ def param_groups(self:LongSeqTransformer)->list[list[nn.Parameter]]:
     layers[-1] += list(self.encoder.norm.parameters())     # a final LayerNorm exists only with pre-LN; empty here
     head = [*self.pooler.parameters(), *self.mlp.parameters(), *self.out.parameters()]
     return [stem, *layers, head]
+
+# %% ../../nbs/13_models.longseq.ipynb #885964e4
+@patch
+def attention_layers(self:LongSeqTransformer)->list[nn.Module]:
+    "The encoder layers, bottom to top (`genobook.protocol`)."
+    return list(self.encoder.layers)
+
+# %% ../../nbs/13_models.longseq.ipynb #93569a93
+@patch
+def token_intervals(self:LongSeqConfig, start:int=0)->pd.DataFrame:
+    "The interval of input bases each sequence token covers (`genobook.protocol`; see `bin_intervals`)."
+    return bin_intervals(self, start)
+
+@patch
+def token_intervals(self:LongSeqTransformer, start:int=0)->pd.DataFrame:
+    "The interval of input bases each sequence token covers (`genobook.protocol`; see `bin_intervals`)."
+    return bin_intervals(self, start)
 
 # %% ../../nbs/13_models.longseq.ipynb #86dcaba3
 def saved_tensor_bytes(model:nn.Module,  # Any model

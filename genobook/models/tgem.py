@@ -10,14 +10,19 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 from fastcore.basics import patch
-from ..core import check_int
+from ..core import check_int, make_activation
+from ..protocol import HeadStates
+from .encoder import _hooked
 
 # %% auto #0
 __all__ = ['TGEMConfig', 'UnbiasedLayerNorm', 'GeneAttention', 'TGEM']
 
 # %% ../../nbs/11_models.tgem.ipynb #8240757a
-_ACTIVATIONS = {'none': nn.Identity, 'relu': nn.ReLU, 'leakyrelu': lambda: nn.LeakyReLU(0.1), 'gelu': nn.GELU}
+_ACTIVATIONS = ('none', 'relu', 'leakyrelu', 'gelu')   # the names of genobook.core.ACTIVATIONS T-GEM allows
 
+def _activation(name:str)->nn.Module:
+    "T-GEM's activation module `name` (leakyrelu with the seed's slope 0.1)."
+    return make_activation(name, _ACTIVATIONS, **({'negative_slope': 0.1} if name == 'leakyrelu' else {}))
 
 @dataclass
 class TGEMConfig:
@@ -142,13 +147,14 @@ class GeneAttention(nn.Module):
 # %% ../../nbs/11_models.tgem.ipynb #d31aaafe
 class TGEM(nn.Module):
     "T-GEM: gene-token attention layers with residual LayerNorm, an activation and a linear classifier, returning logits."
+    summary_token = None   # every gene is a token: there is no [CLS] (genobook.protocol)
     def __init__(self, config:TGEMConfig):
         super().__init__()
         if not isinstance(config, TGEMConfig): raise ValueError(f"TGEM takes a TGEMConfig, got {type(config).__name__}")
         c = self.config = config
         self.layers = nn.ModuleList(GeneAttention(c.n_genes, c.n_heads, c.diag_mask) for _ in range(c.n_layers))
         self.norms = nn.ModuleList(UnbiasedLayerNorm(c.n_genes, c.eps) for _ in range(1 if c.shared_norm else c.n_layers))
-        self.dropout, self.act = nn.Dropout(c.dropout), _ACTIVATIONS[c.activation]()
+        self.dropout, self.act = nn.Dropout(c.dropout), _activation(c.activation)
         self.fc = nn.Linear(c.n_genes, c.n_classes)
         nn.init.xavier_uniform_(self.fc.weight)
 
@@ -192,6 +198,28 @@ def attention_probs(self:TGEM,
                    )->tuple[torch.Tensor, ...]: # One (N, heads, G, G) tensor per layer
     "Each layer's attention probabilities: before the diagonal mask (for entropies) or as used."
     return self._run(x, True, None)[1 if pre_mask else 2]
+
+# %% ../../nbs/11_models.tgem.ipynb #b9aeda48
+@patch
+def attention_layers(self:TGEM)->list[GeneAttention]:
+    "The gene-attention layers, bottom to top (`genobook.protocol`)."
+    return list(self.layers)
+
+@patch
+def head_states(self:TGEM,
+                x:torch.Tensor,        # Expression (N, n_genes)
+                layer:int=-1,          # Attention layer (negative: from the end)
+                token:int|None=None,   # Must be None: T-GEM has no summary token
+               )->HeadStates:          # heads (N, H, G), attention (N, H, G), token None, pooled (N, G), logits, mask
+    "Per-head, per-gene outputs, mean attention rows and the classifier's input of one layer, for `genobook.embed`."
+    if token is not None: raise ValueError("T-GEM has no [CLS] token (each gene is a token): leave token='auto' (or None).")
+    lay, store = self.layers[layer], {}
+    keep = lambda key: lambda m, a: store.__setitem__(key, a[0].detach().float().cpu())
+    with _hooked([(lay, 'pre', keep('x')), (self.fc, 'pre', keep('pooled'))]): y, used = self(x, return_attention=True)
+    att = used[layer % len(self.layers)].detach().float().cpu()
+    v = store['x'][:, None, :] * lay.WV.detach().float().cpu()            # values (N, H, G)
+    heads = (att @ v[..., None]).squeeze(-1)                               # sum_j A_ij v_j per head and gene
+    return HeadStates(heads, att.mean(2), None, store['pooled'], y.detach().cpu(), torch.ones(att.shape[0], att.shape[-1], dtype=torch.bool))
 
 # %% ../../nbs/11_models.tgem.ipynb #b1393ee3
 @patch
