@@ -48,6 +48,7 @@ def test_clean_outputs():
     outs = [{'output_type': 'stream', 'name': 'stdout', 'text': ['█\r']},
             {'output_type': 'stream', 'name': 'stdout',
              'text': ['epoch     train_loss  valid_loss  time    \n', '0         0.693       0.690       00:01\n',
+                      'Better model found at epoch 0 with valid_loss value: 0.69.\n', '1         0.611       0.655       00:00\n',
                       ' |████████████| 100.00% [16/16 00:00<00:00]\r\n',
                       f"{run_notebooks.tempfile.gettempdir()}/tmp1vv80chm/toy.fa\n"]},
             {'output_type': 'display_data', 'metadata': {}, 'data': {'text/html': ['<progress value="3" max="9"></progress>'],
@@ -58,6 +59,7 @@ def test_clean_outputs():
     res = run_notebooks.clean_outputs(outs)
     assert len(res) == 2
     assert ''.join(res[0]['text']) == f"epoch     train_loss  valid_loss\n0         0.693       0.690\n" \
+                                      "Better model found at epoch 0 with valid_loss value: 0.69.\n1         0.611       0.655\n" \
                                       f"{run_notebooks.tempfile.gettempdir()}/tmpXXXXXXXX/toy.fa\n"
     assert ''.join(res[1]['data']['text/html']) == ('<table><thead><tr><th>epoch</th><th>valid_loss</th></tr></thead>'
                                                     '<tbody><tr><td>0</td><td>0.5</td></tr></tbody></table>')

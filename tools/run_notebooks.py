@@ -100,8 +100,7 @@ def _clean_text(s:str, subs)->str:
         line = line.rsplit('\r', 1)[-1] if '\r' in line.rstrip('\r') else line.rstrip('\r')
         if _re_bar_line.search(_re_ansi.sub('', line)): continue
         if _re_epoch_head.match(line): line, table = _re_epoch_head.match(line).group(1), True   # fastai's text table
-        elif table and _re_epoch_row.match(line): line = _re_epoch_row.match(line).group(1)
-        else: table = False
+        elif table and _re_epoch_row.match(line): line = _re_epoch_row.match(line).group(1)   # (callbacks print between rows)
         out.append(line)
     return _sub_paths('\n'.join(out), subs)
 
