@@ -783,7 +783,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'genobook.quickstart.report_format': ('quickstart.html#report_format', 'genobook/quickstart.py'),
                                      'genobook.quickstart.run_steps': ('quickstart.html#run_steps', 'genobook/quickstart.py'),
                                      'genobook.quickstart.save_figure': ('quickstart.html#save_figure', 'genobook/quickstart.py'),
-                                     'genobook.quickstart.step': ('quickstart.html#step', 'genobook/quickstart.py'),
+                                     'genobook.quickstart.section_step': ('quickstart.html#section_step', 'genobook/quickstart.py'),
                                      'genobook.quickstart.summary_table': ('quickstart.html#summary_table', 'genobook/quickstart.py'),
                                      'genobook.quickstart.write_index': ('quickstart.html#write_index', 'genobook/quickstart.py')},
             'genobook.seq': { 'genobook.seq.Genome': ('seq.html#genome', 'genobook/seq.py'),

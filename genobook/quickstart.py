@@ -28,8 +28,8 @@ from .motifs import jaspar_motifs, trim_motif, tomtom_matches, write_meme, plot_
 
 # %% auto #0
 __all__ = ['SIZES', 'FORMAT', 'TGEM_STEPS', 'tgem_section', 'CNN_STEPS', 'cnn_section', 'ReportFile', 'Section', 'Steps',
-           'save_figure', 'report_format', 'prepare_out', 'report_dir', 'Step', 'run_steps', 'step', 'make_section',
-           'summary_table', 'report_files', 'write_index', 'Report', 'make_report', 'quickstart']
+           'save_figure', 'report_format', 'prepare_out', 'report_dir', 'Step', 'run_steps', 'section_step',
+           'make_section', 'summary_table', 'report_files', 'write_index', 'Report', 'make_report', 'quickstart']
 
 # %% ../nbs/51_quickstart.ipynb #294e15e2
 SIZES = {   # n_genes: T-GEM's genes (most variable; None = all); n_train/n_valid: CNN peaks (None = all); n_peaks: peaks given ISM
@@ -196,7 +196,7 @@ def _section_state(out, size, seed, device, **kw)->SimpleNamespace:
     return SimpleNamespace(out=Path(out), S=SIZES[check_choice('size', size, list(SIZES))], seed=seed, dev=default_device(device),
                            files=[], **kw)
 
-def step(section_steps:list,      # The list of `Step`s to append to
+def section_step(section_steps:list,      # The list of `Step`s to append to
          title:str|Callable,      # The step's progress line (a callable gets the section's state)
         ):
     "Decorator: append the function as the `Step` `title` of `section_steps`."
@@ -223,14 +223,14 @@ def make_section(name:str,             # The function's name, e.g. 'tgem_section
 
 TGEM_STEPS = []   # the section's steps, in order: each function below adds itself
 
-@step(TGEM_STEPS, 'T-GEM: data and split')
+@section_step(TGEM_STEPS, 'T-GEM: data and split')
 def _tgem_data(s):
     "PBMC, the most variable genes, a seeded stratified 70/10/20 split (`genobook.pipeline.training_data`)."
     s.td = training_data({'dataset': 'pbmc68k', 'n_top_genes': s.S['n_genes']}, seed=s.seed)
     s.expr, s.split, s.classes = s.td.expr, s.td.split, s.td.labels
     s.Xte, s.yte = s.expr.X[s.split.test], s.expr.y[s.split.test]
 
-@step(TGEM_STEPS, lambda s: f"T-GEM: train on {len(s.split.train)} cells x {len(s.expr.genes)} genes, {s.S['tgem_epochs']} epochs")
+@section_step(TGEM_STEPS, lambda s: f"T-GEM: train on {len(s.split.train)} cells x {len(s.expr.genes)} genes, {s.S['tgem_epochs']} epochs")
 def _tgem_train(s):
     "T-GEM at a constant learning rate, batches of 16; its test logits."
     set_seed(s.seed)
@@ -239,7 +239,7 @@ def _tgem_train(s):
                        lr=s.S['tgem_lr'], bs=16, seed=s.seed, device=s.dev, one_cycle=False)
     s.logits = predict(s.tgem, s.Xte, batch_size=64, device=s.dev)
 
-@step(TGEM_STEPS, 'T-GEM: logistic-regression baseline, confusion matrix')
+@section_step(TGEM_STEPS, 'T-GEM: logistic-regression baseline, confusion matrix')
 def _tgem_baseline(s):
     "Logistic regression on the same rows, the comparison table and T-GEM's confusion matrix."
     from sklearn.metrics import ConfusionMatrixDisplay
@@ -251,7 +251,7 @@ def _tgem_baseline(s):
     ax.set_title(f'T-GEM, PBMC test cells (n = {len(s.yte)})', fontsize=10)
     save_figure(fig, _file(s, 'tgem_confusion.png', 'T-GEM confusion matrix on the test cells (rows: true cell type, columns: predicted)'))
 
-@step(TGEM_STEPS, 'T-GEM: integrated gradients -> gene importance per cell type')
+@section_step(TGEM_STEPS, 'T-GEM: integrated gradients -> gene importance per cell type')
 def _tgem_importance(s):
     "Integrated gradients of each test cell's class, their median completeness gap, per-class gene rankings and GSEA lists."
     s.ig, s.delta = attribute(s.tgem, s.Xte, method='ig', target=s.yte, n_steps=s.S['ig_steps'], return_delta=True, device=s.dev)
@@ -269,7 +269,7 @@ def _tgem_importance(s):
         write_rnk(s.imp[c], s.expr.genes, _file(s, f'gsea/{_safe_name(name)}.rnk', f'Genes ranked by importance for {name}',
                                                 'GSEA (GSEAPreranked), any text editor'))
 
-@step(TGEM_STEPS, 'T-GEM: ablation of top genes vs random genes')
+@section_step(TGEM_STEPS, 'T-GEM: ablation of top genes vs random genes')
 def _tgem_ablation(s):
     "Each class's top genes set to 0 against as many random genes."
     s.abl = ablation(s.tgem, s.Xte, s.yte, s.imp, fractions=(0.02, 0.05, 0.1, 0.2), n_random=s.S['n_random'], seed=s.seed,
@@ -280,14 +280,14 @@ def _tgem_ablation(s):
                             'a spreadsheet, pandas')) as f: s.abl.to_csv(f, index=False)
     s.drop = s.abl[s.abl.fraction > 0].groupby('kind')['drop'].mean()
 
-@step(TGEM_STEPS, 'T-GEM: attention entropy per head and layer')
+@section_step(TGEM_STEPS, 'T-GEM: attention entropy per head and layer')
 def _tgem_entropy(s):
     "Mean attention entropy per head and layer on the test cells."
     s.ent = attention_entropy(s.tgem, s.Xte, batch_size=64, device=s.dev)
     save_figure(plot_entropy(s.ent)[0], _file(s, 'tgem_attention_entropy.png',
                                               'Entropy of each attention row, per head and layer, over the test cells (low: focused heads)'))
 
-@step(TGEM_STEPS, 'T-GEM: attention attribution -> gene network')
+@section_step(TGEM_STEPS, 'T-GEM: attention attribution -> gene network')
 def _tgem_network(s):
     "The monocytes' gene network from attention attribution: GraphML, SIF, hubs and a drawing."
     label = s.label = 'CD14+ Monocyte'
@@ -329,7 +329,7 @@ _jaspar_vertebrates = functools.lru_cache(maxsize=1)(jaspar_motifs)   # ~5 s to 
 
 CNN_STEPS = []   # the section's steps, in order: each function below adds itself
 
-@step(CNN_STEPS, 'CNN: data and split')
+@section_step(CNN_STEPS, 'CNN: data and split')
 def _cnn_data(s):
     "The peaks one-hot, Oct4 as 1.0; the set's test peaks, a stratified 10 % of its training peaks for validation, subsampled."
     s.td = training_data({'dataset': 'chip_oct4_mafk', 'n_train': s.S['n_train'], 'n_valid': s.S['n_valid']}, seed=s.seed)
@@ -337,7 +337,7 @@ def _cnn_data(s):
     s.y = (s.td.y == s.td.labels.index('Oct4')).float()
     s.y_test = s.y[s.split.test].long().numpy()
 
-@step(CNN_STEPS, lambda s: f"CNN: train on {len(s.split.train)} peaks, {s.S['n_kernels']} kernels, {s.S['cnn_epochs']} epochs")
+@section_step(CNN_STEPS, lambda s: f"CNN: train on {len(s.split.train)} peaks, {s.S['n_kernels']} kernels, {s.S['cnn_epochs']} epochs")
 def _cnn_train(s):
     "A strand-aware dilated SeqCNN (one logit), one-cycle, random reverse complements and shifts; its test probabilities."
     set_seed(s.seed)
@@ -347,7 +347,7 @@ def _cnn_train(s):
                       device=s.dev, rc=True, shift=3)
     s.p_cnn = torch.sigmoid(predict(s.cnn, s.X[s.split.test], device=s.dev)[:, 0]).numpy()
 
-@step(CNN_STEPS, 'CNN: 4-mer logistic-regression baseline')
+@section_step(CNN_STEPS, 'CNN: 4-mer logistic-regression baseline')
 def _cnn_baseline(s):
     "A 4-mer logistic regression on the same rows, and the comparison table."
     labels = np.array(s.td.labels)[s.td.y.numpy()].tolist()
@@ -355,7 +355,7 @@ def _cnn_baseline(s):
     s.table = compare({'SeqCNN': s.p_cnn, '4-mer logistic regression': base}, y_true=s.y_test, task='binary',
                       metrics=['accuracy', 'macro_f1', 'mcc', 'auroc'])
 
-@step(CNN_STEPS, lambda s: f"CNN: exact ISM of {s.S['n_peaks']} Oct4 peaks -> logo, bedGraph")
+@section_step(CNN_STEPS, lambda s: f"CNN: exact ISM of {s.S['n_peaks']} Oct4 peaks -> logo, bedGraph")
 def _cnn_ism(s):
     "Exact ISM x input of the Oct4 test peaks the model is surest of: a bedGraph on hg19, its UCSC line, a logo."
     oct4 = s.split.test[s.y_test == 1]
@@ -375,7 +375,7 @@ def _cnn_ism(s):
     write_track_urls([bg], 'https://YOUR-SERVER/genobook-report/', _file(s, 'cnn_ucsc_urls.txt',
                      'The line that loads the bedGraph into UCSC once this folder is served at a URL (replace YOUR-SERVER)', 'UCSC Genome Browser (Custom Tracks)'))
 
-@step(CNN_STEPS, 'CNN: kernels -> MEME motifs -> Tomtom against JASPAR')
+@section_step(CNN_STEPS, 'CNN: kernels -> MEME motifs -> Tomtom against JASPAR')
 def _cnn_motifs(s):
     "The first-layer kernels as trimmed PWMs (MEME), Tomtom against JASPAR CORE vertebrates, the best match drawn."
     s.learned = [trim_motif(m) for m in kernel_motifs(s.cnn, s.X[s.split.train[:s.S['n_read']]], fraction=0.5, device=s.dev)]
