@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 from .core import default_device, eval_on, is_int, check_int, check_float, batch_slices, check_extra_args, output_matrix, resolve_target
-from .protocol import attention_layers, token_mask
+from .protocol import attention_layers, token_mask, token_intervals
 
 # %% auto #0
 __all__ = ['capture_attention', 'row_entropy', 'AttentionEntropy', 'attention_entropy', 'plot_entropy', 'mean_attention',
@@ -272,18 +272,19 @@ def cls_scores(attention,              # `capture_attention` output: (N, layers,
 
 # %% ../nbs/40_attention.ipynb #7f8444ca
 def bins_to_bases(scores:torch.Tensor,   # (N, 1 + bins) token scores with [REG] first, or (N, bins)
-                  config,                # The model's `LongSeqConfig` (or the `LongSeqTransformer`)
-                 )->torch.Tensor:        # (N, config.length): each base gets its bin's score
-    "Per-bin scores of the long-sequence model spread over the bases of each bin."
-    c = getattr(config, 'config', config)
-    if not hasattr(c, 'n_bins') or not hasattr(c, 'bin_size'):
-        raise ValueError(f"config must be a LongSeqConfig or a LongSeqTransformer, got {type(config).__name__}.")
-    s = torch.as_tensor(scores)
-    if s.ndim == 1: s = s[None]
-    if s.ndim != 2 or s.shape[1] not in (c.n_bins, c.n_bins + 1):
-        raise ValueError(f"scores must be (N, {c.n_bins + 1}) ([REG] + {c.n_bins} bins) or (N, {c.n_bins}), got {tuple(s.shape)}.")
-    if s.shape[1] == c.n_bins + 1: s = s[:, 1:]
-    return s.repeat_interleave(c.bin_size, dim=1)
+                  bins,                  # The model (or its config) with `token_intervals()`, or a start/end table of the bins
+                 )->torch.Tensor:        # (N, L): each base gets its bin's score
+    "Per-bin scores spread over the bases of each bin (bins that tile the input from base 0)."
+    iv = token_intervals(bins, 'bins_to_bases')
+    s, e, n = iv.start.to_numpy(), iv.end.to_numpy(), len(iv)
+    if s[0] != 0 or (s[1:] != e[:-1]).any():
+        raise ValueError("bins_to_bases needs bins that tile the input from base 0 without gaps or overlaps.")
+    sc = torch.as_tensor(scores)
+    if sc.ndim == 1: sc = sc[None]
+    if sc.ndim != 2 or sc.shape[1] not in (n, n + 1):
+        raise ValueError(f"scores must be (N, {n + 1}) ([REG] + {n} bins) or (N, {n}), got {tuple(sc.shape)}.")
+    if sc.shape[1] == n + 1: sc = sc[:, 1:]
+    return sc.repeat_interleave(torch.as_tensor(e - s), dim=1)
 
 # %% ../nbs/40_attention.ipynb #d4cc8dc0
 _METHODS = ('gausslegendre', 'geometric', 'riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid')

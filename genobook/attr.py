@@ -96,7 +96,7 @@ def _check_inputs(model:nn.Module,  # The model attributed
         if method == 'deeplift_shap' and X.ndim != 3:
             raise ValueError(f"method='deeplift_shap' works on one-hot sequences (N, 4, L) only (dinucleotide-shuffled "
                              f"references), got shape {tuple(X.shape)}: use 'ig' or 'input_x_gradient' for other inputs.")
-        if X.ndim == 3: check_one_hot(X)
+        if X.ndim == 3: check_one_hot(X, values=method == 'deeplift_shap')   # soft encodings are fine but for shuffled references
         elif X.ndim != 2: raise ValueError(f"X must be sequences (N, 4, L) or expression (N, G), got shape {tuple(X.shape)}.")
         bad = (~torch.isfinite(X.flatten(1))).any(1).nonzero()[:, 0].tolist()
         if bad: raise ValueError(f"X has NaN or infinite values in sample(s) {bad[:10]}{' ...' if len(bad) > 10 else ''}: "
@@ -230,7 +230,7 @@ def attribute(model:nn.Module,           # Any module with `y = model(X, *args)`
               *args:torch.Tensor,        # Extra per-sample inputs (an attention mask, ...), batched with X, not attributed
               method:str='ig',           # One of `METHODS`
               target=None,               # None (one output), int, (N,) per-sample ints, or callable(output) -> (N,)
-              baselines=None,            # References in the space of X: `baselines[i]` (after broadcasting) is sample i's; deeplift_shap: (N, n_refs, 4, L); None: the method's default (see Step 2)
+              baselines=None,            # References in the space of X: `baselines[i]` (after broadcasting) is sample i's; deeplift_shap: (N, n_refs, 4, L); None: the method's default (zeros; dinucleotide shuffles for deeplift_shap; [CLS] [PAD] … [SEP] for token models)
               n_steps:int=50,            # IG integration points
               internal_batch_size:int|None=None, # IG: rows per forward pass across the interpolation steps; None: all at once
               nt_samples:int=5,          # Noise tunnels: noisy copies per sample

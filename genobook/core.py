@@ -13,8 +13,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'default_device', 'set_seed', 'is_int', 'check_int', 'check_ints', 'check_float', 'check_prob',
-           'check_choice', 'batch_slices', 'check_extra_args', 'check_output_path', 'check_table', 'atomic_write',
-           'output_matrix', 'output_columns', 'resolve_target', 'make_activation', 'eval_on', 'predict']
+           'check_choice', 'check_model', 'batch_slices', 'check_extra_args', 'check_output_path', 'check_table',
+           'atomic_write', 'output_matrix', 'output_columns', 'resolve_target', 'make_activation', 'eval_on', 'predict']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -94,6 +94,11 @@ def check_choice(name:str, v, choices)->str:
     "Raise a `ValueError`, listing the valid choices, unless `v` is one of `choices`."
     if not isinstance(v, str) or v not in choices: raise ValueError(f"{name}={v!r} is unknown: choose one of {list(choices)}.")
     return v
+
+def check_model(model)->nn.Module:
+    "Raise a `ValueError` unless `model` is a torch module; return it."
+    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    return model
 
 # %% ../nbs/00_core.ipynb #6d17e1c1
 def batch_slices(n:int,              # Number of samples
@@ -255,7 +260,7 @@ def eval_on(model:nn.Module,               # The model to evaluate
             device:str|torch.device|None=None, # Device for the block; None: CUDA when available, else CPU
            )->Iterator[nn.Module]:         # The same model, in eval mode on `device`
     "Put `model` in eval mode on `device` for the block, then restore every submodule's mode and the model's device."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    check_model(model)
     dev, modes, old = default_device(device), [(m, m.training) for m in model.modules()], _model_device(model)
     model.eval().to(dev)
     try: yield model
@@ -272,7 +277,7 @@ def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
             verbose:bool=False,   # Show a progress bar
            )->torch.Tensor|tuple: # Outputs for every sample, on the CPU (a tuple of them if the model returns a tuple)
     "Batched, gradient-free forward pass that restores the model's mode and device."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    check_model(model)
     if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
     if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to predict.")
     check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")

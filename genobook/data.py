@@ -195,8 +195,7 @@ def seq_dls(X:torch.Tensor,   # One-hot sequences (N, 4, L) in ACGT order
             seed:int|None=None, # Seed of shuffling and augmentation; None: drawn from `random` (see `set_seed`)
            )->SplitDataLoaders: # `dls.train`, `dls.valid` and, if the split has one, `dls.test`; batches `(x, y)`
     "fastai `DataLoaders` of one-hot sequences, with optional reverse-complement and shift augmentation of the train set."
-    if torch.is_tensor(X) and not X.is_floating_point(): raise ValueError(f"X must be a float tensor, got {X.dtype}: use X.float().")
-    X = check_one_hot(X)                       # (N, 4, L), one-hot or N columns
+    X = check_one_hot(X, values=False)         # (N, 4, L) float: one-hot, N columns or soft encodings
     _check_augment(rc, shift, X.shape[-1])
     augment = partial(augment_seqs, rc=bool(rc), shift=int(shift)) if rc or shift else None
     return _tensor_dls((X, _as_targets(y, len(X))), splits, bs, val_bs, augment, device, seed)

@@ -132,11 +132,13 @@ def _fast_plan(model:nn.Module, n_args:int):
     "(local layers, specs, rest) of a model fast ISM can walk, or a string saying why it cannot."
     layers = local_layers(model, n_args)
     if isinstance(layers, str): return layers
+    if not isinstance(model, nn.Sequential) and not callable(getattr(model, 'tail', None)):
+        return f"{type(model).__name__} lists local_layers() but has no tail(h, *args) (see genobook.protocol)"
     local, specs, rest = _split_local(layers)
     if all(s == 'point' for s in specs):
         first = type(layers[len(local)]).__name__ if len(local) < len(layers) else 'none'
-        return (f"its first layers hold no convolution or pooling fast ISM can window (the walk stops at {first}; see the "
-                "list of supported layers in genobook.ism)")
+        return (f"its first layers hold no convolution or pooling fast ISM can window (the walk stops at {first}; see "
+                "genobook.protocol.window_spec for the layers it can window)")
     return local, specs, rest
 
 # %% ../nbs/31_ism.ipynb #0e1a2c6b

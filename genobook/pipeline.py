@@ -4,17 +4,17 @@
 
 # %% ../nbs/21_pipeline.ipynb #f2688b0f
 from __future__ import annotations
-import copy, functools, importlib, dataclasses, json
+import copy, functools, importlib, dataclasses, json, re, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-from .core import set_seed, predict, default_device, atomic_write, check_output_path, check_choice
+from .core import is_int, check_int, check_float, set_seed, predict, default_device, atomic_write, check_output_path, check_choice
 from .seq import one_hot, read_fasta, pad_or_crop
 from .expr import load_expression, LabelEncoder
 from .split import Split, stratified_split
-from .datasets import load_dataset
+from .datasets import load_dataset, REGISTRY
 from .data import seq_dls, token_dls, expr_dls
 from .train import learner
 from .metrics import classification_metrics, regression_metrics
@@ -22,9 +22,9 @@ from .models.cnn import SeqCNN, CNNConfig
 from .models.io import save_model
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'read_config', 'TrainingData', 'training_data', 'Built', 'build_model',
-           'model_inputs', 'data_loaders', 'fit_model', 'metrics_on_test', 'train_model', 'chip_data', 'TrainedCNN',
-           'chip_cnn']
+__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'CONFIG_SCHEMA', 'TOKENIZER_KEYS', 'ConfigWarning', 'ConfigKey', 'config_schema',
+           'check_config_table', 'read_config', 'TrainingData', 'training_data', 'Built', 'build_model', 'model_inputs',
+           'data_loaders', 'fit_model', 'metrics_on_test', 'train_model', 'chip_data', 'TrainedCNN', 'chip_cnn']
 
 # %% ../nbs/21_pipeline.ipynb #a9279afa
 MODEL_KINDS = {'tgem': ('genobook.models.tgem', 'TGEM', 'TGEMConfig', 'expression'),
@@ -34,21 +34,164 @@ MODEL_KINDS = {'tgem': ('genobook.models.tgem', 'TGEM', 'TGEMConfig', 'expressio
                'longseq': ('genobook.models.longseq', 'LongSeqTransformer', 'LongSeqConfig', 'sequence')}
 _FROM_DATA = {'n_genes', 'n_classes', 'n_tasks', 'length', 'n_outputs', 'vocab_size', 'max_len', 'pad_id', 'start_id',
               'end_id', 'mask_id', 'type_vocab_size'}
-_SECTIONS = {'data': {'dataset', 'fasta', 'labels', 'expression', 'label', 'task', 'length', 'n_top_genes', 'n_train',
-                      'n_valid', 'n_test', 'valid', 'test'},
-             'tokenizer': {'k', 'vocab_size', 'min_frequency'},
-             'train': {'epochs', 'lr', 'batch_size', 'seed', 'device'},
-             'output': {'checkpoint', 'metrics'}}
-_TRAIN_DEFAULTS = dict(epochs=1, lr=1e-3, batch_size=64, seed=0, device='')
 DEFAULT_LABELS = {'pbmc68k': 'bulk_labels', 'chip_oct4_mafk': 'label', 'sortseq_lac': 'mean_bin', 'mpsa_splice': 'psi'}
 
-def _config_fields(kind:str)->list[str]:
-    mod, _, cfg, _ = MODEL_KINDS[kind]
-    return [f.name for f in dataclasses.fields(getattr(importlib.import_module(mod), cfg)) if f.name not in _FROM_DATA]
+class ConfigWarning(UserWarning):
+    "A config value genobook used differently than written (e.g. a subsample larger than the rows there are)."
 
+class ConfigKey(NamedTuple):
+    "One key of a training-config table: its type, what values are allowed, its default and meaning."
+    type:str                 # 'int', 'number', 'str' or 'path' (a non-empty string, relative to the config file)
+    default:object           # Used when the key is absent; None: absent means what `meaning` says
+    meaning:str              # One line, as `genobook train --help` would print it
+    lo:float|None=None       # Smallest allowed value (numbers)
+    hi:float|None=None       # Largest allowed value (numbers)
+    lo_open:bool=False       # Exclude `lo` itself (`lr` > 0)
+    hi_open:bool=False       # Exclude `hi` itself (fractions < 1)
+    choices:tuple|None=None  # Allowed strings
+    test:object=None         # Extra check of a string: callable(v) -> bool
+    allowed_text:str|None=None # What is allowed, when the bounds do not say it
+
+    def allowed(self)->str:
+        "What values are allowed, in words ('an integer >= 1', 'a number > 0 and <= 1', ...)."
+        if self.allowed_text: return self.allowed_text
+        if self.choices: return 'one of ' + ', '.join(map(repr, self.choices))
+        if self.type in ('str', 'path'): return 'a non-empty string' + (' (a file path)' if self.type == 'path' else '')
+        what = 'an integer' if self.type == 'int' else 'a number'
+        b = [f"{'>' if self.lo_open else '>='} {self.lo:g}"] if self.lo is not None else []
+        b += [f"{'<' if self.hi_open else '<='} {self.hi:g}"] if self.hi is not None else []
+        return ' '.join([what, ' and '.join(b)]).strip()
+
+    def ok(self, v)->bool:
+        "Whether `v` is of the type and in the range this key allows."
+        if self.type == 'int': good = is_int(v)
+        elif self.type == 'number': good = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+        else: good = isinstance(v, str) and (bool(v.strip()) or self.type == 'str' and self.test is not None)
+        if not good: return False
+        if self.type in ('int', 'number'):
+            if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo): return False
+            if self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi): return False
+        if self.choices is not None and v not in self.choices: return False
+        return self.test is None or bool(self.test(v))
+
+def _is_device(v:str)->bool:
+    if v == '': return True
+    try: torch.device(v); return True
+    except (RuntimeError, TypeError, ValueError): return False
+
+_K = ConfigKey
+CONFIG_SCHEMA = {
+    'data': {
+        'dataset': _K('str', None, 'A registered set (`genobook datasets`); or give fasta + labels, or expression', choices=tuple(REGISTRY)),
+        'fasta': _K('path', None, 'FASTA of the training sequences, one record per sample (with labels)'),
+        'labels': _K('path', None, "CSV keyed by FASTA record: a 'name' column, the target column, optionally a 'split' column"),
+        'expression': _K('path', None, 'Expression matrix, samples x genes (.h5ad, or CSV with the label column)'),
+        'label': _K('str', None, 'Target column; default per set (' + ', '.join(f'{k}: {v}' for k, v in DEFAULT_LABELS.items()) + ')'),
+        'task': _K('str', None, 'Default from the column: text -> classification, floats -> regression', choices=('classification', 'regression')),
+        'length': _K('int', None, 'Pad or crop every sequence to this length (needed when lengths differ)', lo=1),
+        'n_top_genes': _K('int', None, 'Keep the most variable genes (expression data); absent: all genes', lo=2),
+        'n_train': _K('int', None, 'Seeded subsample of the training rows; absent: all (more than there are: all, with a warning)', lo=1),
+        'n_valid': _K('int', None, 'Seeded subsample of the validation rows; absent: all (more than there are: all, with a warning)', lo=1),
+        'n_test': _K('int', None, 'Seeded subsample of the test rows; absent: all (more than there are: all, with a warning)', lo=1),
+        'valid': _K('number', 0.1, 'Fraction for validation (stratified) when the data have no split column or no valid rows', lo=0, hi=1, hi_open=True),
+        'test': _K('number', 0.2, 'Fraction for test (stratified) when the data have no split column; valid + test < 1', lo=0, hi=1, hi_open=True)},
+    'tokenizer': {
+        'k': _K('int', 3, 'k-mer size, 3 to 6 (kmer_bert only; checked by KmerTokenizer)'),
+        'vocab_size': _K('int', 300, 'BPE vocabulary learnt on the training rows, >= 262 (roberta only; checked by BPETokenizer.train)'),
+        'min_frequency': _K('int', 2, 'A byte pair must occur this often to be merged, >= 0 (roberta only)')},
+    'train': {
+        'epochs': _K('int', 1, 'Epochs of the one-cycle schedule', lo=1),
+        'lr': _K('number', 1e-3, 'Peak learning rate of the one-cycle schedule (Adam)', lo=0, hi=1, lo_open=True, hi_open=True),
+        'batch_size': _K('int', 64, 'Samples per batch (training and test predictions)', lo=1),
+        'seed': _K('int', 0, 'Seed of the split, the subsamples, the initialisation and the shuffling', lo=0),
+        'device': _K('str', '', "Torch device; '' picks CUDA when available, else the CPU", test=_is_device,
+                     allowed_text="'' (automatic), 'cpu', 'cuda', 'cuda:N' or 'mps'")},
+    'output': {
+        'checkpoint': _K('path', 'model.pt', 'Checkpoint (.pt) with the data contract; relative to the config file'),
+        'metrics': _K('path', None, "JSON of the test-split metrics; default: the checkpoint's name with .metrics.json")}}
+TOKENIZER_KEYS = {'kmer_bert': ('k',), 'roberta': ('vocab_size', 'min_frequency')}
+_SECTIONS = {t: set(keys) for t, keys in CONFIG_SCHEMA.items()}
+_TRAIN_DEFAULTS = {k: v.default for k, v in CONFIG_SCHEMA['train'].items()}
+
+def _config_class(kind:str):
+    mod, _, cfg, _ = MODEL_KINDS[kind]
+    return getattr(importlib.import_module(mod), cfg)
+
+def _config_fields(kind:str)->list[str]:
+    return [f.name for f in dataclasses.fields(_config_class(kind)) if f.name not in _FROM_DATA]
+
+def config_schema(kind:str|None=None, # A key of `MODEL_KINDS`: its [model] fields and [tokenizer] keys; None: the tables without them
+                 )->pd.DataFrame:     # One row per key: table, key, type, default, allowed, meaning
+    "Every key a training config may hold, with its type, default, allowed values and meaning."
+    from fastcore.docments import docments
+    if kind is not None: check_choice('kind', kind, list(MODEL_KINDS))
+    rows = [(t, k, s.type, s.default, s.allowed(), s.meaning) for t in ('data',) for k, s in CONFIG_SCHEMA[t].items()]
+    rows.append(('model', 'kind', 'str', None, 'one of ' + ', '.join(map(repr, MODEL_KINDS)), 'The model to train; its other keys are the fields of its config dataclass'))
+    if kind is not None:
+        cls, docs = _config_class(kind), docments(_config_class(kind), full=True)
+        for f in dataclasses.fields(cls):
+            if f.name in _FROM_DATA: continue
+            d = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            rows.append(('model', f.name, str(docs[f.name]['anno']), d, f'checked by {cls.__name__}', docs[f.name]['docment'] or ''))
+    tok = CONFIG_SCHEMA['tokenizer'] if kind is None else {k: CONFIG_SCHEMA['tokenizer'][k] for k in TOKENIZER_KEYS.get(kind, ())}
+    rows += [('tokenizer', k, s.type, s.default, s.allowed(), s.meaning) for k, s in tok.items()]
+    rows += [(t, k, s.type, s.default, s.allowed(), s.meaning) for t in ('train', 'output') for k, s in CONFIG_SCHEMA[t].items()]
+    return pd.DataFrame(rows, columns=['table', 'key', 'type', 'default', 'allowed', 'meaning'])
+
+# %% ../nbs/21_pipeline.ipynb #c4f1e2a7
 def _unknown(where:str, keys, valid)->None:
     bad = sorted(set(keys) - set(valid))
-    if bad: raise ValueError(f"Unknown key{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))} in {where}: valid keys are {', '.join(sorted(valid))}.")
+    if not bad: return
+    tail = f"valid keys are {', '.join(sorted(valid))}" if valid else 'none are valid here'
+    raise ValueError(f"Unknown key{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))} in {where}: {tail}.")
+
+def _show(v)->str:
+    "A value as the config file writes it (TOML/JSON style: strings in double quotes)."
+    try: return json.dumps(v)
+    except (TypeError, ValueError): return repr(v)
+
+def _where(table:str, key:str, v, file:str|None)->str:
+    return f"{table}.{key} = {_show(v)}" + (f" in {file}" if file else '')
+
+def check_config_table(table:str,          # 'data', 'tokenizer', 'train' or 'output'
+                values:dict,        # The table's keys and values
+                file:str|None=None, # The config file, named in the message
+               )->dict:             # `values`, numbers of 'number' keys as floats
+    "Check each known key of a config table against `CONFIG_SCHEMA`: a `ValueError` names the key, the file and what is allowed."
+    out = dict(values)
+    for k, v in values.items():
+        spec = CONFIG_SCHEMA[table].get(k)
+        if spec is None or v is None and spec.default is None: continue   # None: absent (Python callers, JSON null)
+        if not spec.ok(v): raise ValueError(f"{_where(table, k, v, file)}: must be {spec.allowed()}.")
+        if spec.type == 'number': out[k] = float(v)
+    if table == 'data' and out.get('valid', 0.1) + out.get('test', 0.2) >= 1:
+        raise ValueError(f"data.valid + data.test = {out.get('valid', 0.1) + out.get('test', 0.2):g}" + (f" in {file}" if file else '')
+                         + ": must be < 1 (the rest is the training part); absent keys count as valid = 0.1, test = 0.2.")
+    return out
+
+def _config_error(e:Exception, tables:dict, file:str|None, kind:str|None=None)->ValueError:
+    "A model or tokenizer error re-raised naming the config key it is about (the one named first in the message) and the file."
+    msg = str(e).rstrip('.').removeprefix('[model] ')
+    hits = [(m.start(), t, k) for t, vals in tables.items() for k in vals
+            for m in [re.search(rf'(?<![\w.]){re.escape(k)}(?!\w)', msg)] if m]
+    if not hits: return ValueError(f"[model] of {file or 'the config'}" + (f" (kind {kind!r})" if kind else '') + f": {msg}.")
+    _, t, k = min(hits)
+    v = tables[t][k]
+    for lead in (f"{k}={v!r}: ", f"{k}={v!r} "):   # 'n_kernels=-3 must be ...' -> 'must be ...'
+        if msg.startswith(lead): msg = msg[len(lead):]; break
+    return ValueError(f"{_where(t, k, v, file)}: {msg}.")
+
+_DRY_SIZES = {'cnn': dict(length=10**6, n_tasks=1), 'tgem': dict(n_genes=2, n_classes=2), 'kmer_bert': {}, 'roberta': {},
+              'longseq': {}}
+
+def _check_model_table(kind:str, fields:dict, data:dict, file:str)->None:
+    "Build the model's config dataclass with stand-in data sizes, so that a bad [model] value fails before any data are read."
+    sizes = dict(_DRY_SIZES[kind])
+    if 'length' in data and kind in ('cnn', 'longseq'): sizes['length'] = data['length']
+    elif kind == 'longseq': sizes['length'] = 512 * fields.get('bin_size', 128) if is_int(fields.get('bin_size', 128)) else 512
+    if kind == 'tgem' and 'n_top_genes' in data: sizes['n_genes'] = data['n_top_genes']
+    try: _config_class(kind)(**sizes, **fields)
+    except (ValueError, TypeError) as e: raise _config_error(e, {'model': fields}, file, kind) from None
 
 def _parse_config(p:Path)->dict:
     "The raw tables of a .toml or .json config file."
@@ -66,23 +209,28 @@ def _parse_config(p:Path)->dict:
     return cfg
 
 def read_config(path:str|Path,   # A .toml or .json training config
-               )->dict:          # The checked config, paths made absolute, defaults filled in
-    "Read and check a `genobook train` config: every table and key known, one data source, a model kind."
+               )->dict:          # The checked config, paths made absolute, [train] defaults filled in
+    "Read and check a `genobook train` config: every table and key known, every value of the type and range `CONFIG_SCHEMA` allows, one data source, a model kind."
     p = Path(path).expanduser()
     cfg = _parse_config(p)
-    data, model = dict(cfg.get('data', {})), dict(cfg.get('model', {}))
+    f = p.name
+    data, model = check_config_table('data', cfg.get('data', {}), f), dict(cfg.get('model', {}))
+    train = check_config_table('train', {**_TRAIN_DEFAULTS, **cfg.get('train', {})}, f)
+    tok, out = check_config_table('tokenizer', cfg.get('tokenizer', {}), f), check_config_table('output', cfg.get('output', {}), f)
     kind = model.pop('kind', None)
-    if kind not in MODEL_KINDS: raise ValueError(f"[model] kind={kind!r} in {p.name}: choose one of {', '.join(MODEL_KINDS)}.")
-    _unknown(f'[model] of {p.name} (kind {kind!r})', model, _config_fields(kind))
+    if kind not in MODEL_KINDS: raise ValueError(f"model.kind = {_show(kind)} in {f}: choose one of {', '.join(MODEL_KINDS)}.")
+    _unknown(f'[model] of {f} (kind {kind!r})', model, _config_fields(kind))
+    _unknown(f'[tokenizer] of {f} (kind {kind!r})', tok, TOKENIZER_KEYS.get(kind, ()))
     sources = [k for k in ('dataset', 'fasta', 'expression') if k in data]
-    if len(sources) != 1: raise ValueError(f"[data] of {p.name} needs exactly one of dataset, fasta (+ labels) or expression; got {sources or 'none'}.")
-    if 'fasta' in data and 'labels' not in data: raise ValueError(f"[data] fasta in {p.name} needs labels = 'a CSV with a name column and the target column'.")
+    if len(sources) != 1: raise ValueError(f"[data] of {f} needs exactly one of dataset, fasta (+ labels) or expression; got {sources or 'none'}.")
+    if 'fasta' in data and 'labels' not in data: raise ValueError(f"[data] fasta in {f} needs labels = 'a CSV with a name column and the target column'.")
+    _check_model_table(kind, model, data, f)
     for k in ('fasta', 'labels', 'expression'):
         if k in data: data[k] = str((p.parent/Path(data[k]).expanduser()).resolve())
-    out = {k: str((p.parent/Path(v).expanduser()).resolve()) for k, v in cfg.get('output', {}).items()}
-    out.setdefault('checkpoint', str(p.parent/'model.pt')); out.setdefault('metrics', str(Path(out['checkpoint']).with_suffix('.metrics.json')))
-    return dict(data=data, kind=kind, model=model, tokenizer=dict(cfg.get('tokenizer', {})),
-                train={**_TRAIN_DEFAULTS, **cfg.get('train', {})}, output=out, path=str(p))
+    out = {k: str((p.parent/Path(v).expanduser()).resolve()) for k, v in out.items()}
+    out.setdefault('checkpoint', str(p.parent/CONFIG_SCHEMA['output']['checkpoint'].default))
+    out.setdefault('metrics', str(Path(out['checkpoint']).with_suffix('.metrics.json')))
+    return dict(data=data, kind=kind, model=model, tokenizer=tok, train=train, output=out, path=str(p))
 
 # %% ../nbs/21_pipeline.ipynb #b96d2c35
 class TrainingData(NamedTuple):
@@ -125,10 +273,15 @@ def _encode_targets(df:pd.DataFrame, label:str, task:str|None)->tuple:
     try: return task, torch.tensor(vals.to_numpy(dtype='float32'))[:, None], None
     except ValueError: raise ValueError(f"Column {label!r} is not numeric: a regression needs numbers (or set task = 'classification').") from None
 
-def _subsample(idx, n, rng):
-    return idx if n is None or n >= len(idx) else np.sort(rng.choice(idx, int(n), replace=False))
+def _subsample(idx, n, rng, key:str, file:str|None):
+    "A seeded subsample of `n` of the rows `idx`; all of them, with a `ConfigWarning` naming `key`, when `n` exceeds them."
+    if n is None: return idx
+    if n > len(idx):
+        part = key.removeprefix('n_')
+        warnings.warn(f"{_where('data', key, n, file)}: the split holds {len(idx)} {part} rows; using all {len(idx)}.", ConfigWarning, stacklevel=2)
+    return idx if n >= len(idx) else np.sort(rng.choice(idx, int(n), replace=False))
 
-def _split_rows(y, task:str, split_col, data:dict, seed:int)->Split:
+def _split_rows(y, task:str, split_col, data:dict, seed:int, file:str|None=None)->Split:
     "Train/valid/test rows: a `split` column as is (valid carved from train when it has none), else `stratified_split`; then the `n_*` subsamples."
     strata = lambda rows: y[rows].numpy() if task == 'classification' else np.zeros(len(rows))
     if split_col is not None:
@@ -144,24 +297,29 @@ def _split_rows(y, task:str, split_col, data:dict, seed:int)->Split:
                               stratify=task == 'classification')
         parts = [sp.train, sp.valid, sp.test]
     rng = np.random.default_rng(seed)
-    split = Split(*[_subsample(p, data.get(f'n_{s}'), rng) for p, s in zip(parts, ('train', 'valid', 'test'))])
+    split = Split(*[_subsample(p, data.get(f'n_{s}'), rng, f'n_{s}', file) for p, s in zip(parts, ('train', 'valid', 'test'))])
     for p, s in zip(split, ('train', 'valid', 'test')):
         if len(p) == 0: raise ValueError(f"The {s} split is empty: give a split column with {s} rows, or raise [data] n_{s}/{s}.")
     return split
 
-def training_data(data:dict,   # The `[data]` table of a config (see `read_config`)
-                  seed:int=0,  # Seed of the split and subsamples
+def training_data(data:dict,          # The `[data]` table of a config (see `read_config`)
+                  seed:int=0,         # Seed of the split and subsamples
+                  file:str|None=None, # The config file, named in errors and warnings
                  )->TrainingData:
     "Load the data a config names: sequences or expression, targets, a train/valid/test split."
+    data = check_config_table('data', data, file)
     src = data.get('dataset')
     label = data.get('label', DEFAULT_LABELS.get(src))
     if label is None: raise ValueError(f"[data] needs label = 'the target column'" + (f" ({src} has no default)" if src else '') + '.')
     if src == 'pbmc68k' or 'expression' in data:
         source = load_dataset(src) if src else data['expression']
         if src is None and not Path(source).is_file(): raise ValueError(f"[data] expression = {source}: no such file.")
-        expr = load_expression(source, label=label, n_top_genes=data.get('n_top_genes'))
+        try: expr = load_expression(source, label=label, n_top_genes=data.get('n_top_genes'))
+        except ValueError as e:
+            if 'n_top_genes' not in data or not str(e).startswith('n must be'): raise
+            raise ValueError(f"{_where('data', 'n_top_genes', data['n_top_genes'], file)}: {e}") from None
         if data.get('task', 'classification') != 'classification': raise ValueError("Expression data trains classifiers only: drop [data] task or set it to 'classification'.")
-        split = _split_rows(expr.y, 'classification', None, data, seed)
+        split = _split_rows(expr.y, 'classification', None, data, seed, file)
         return TrainingData('expression', None, expr, expr.y, split, list(expr.labels.classes), None, 'classification')
     df = _read_sequences(data, src)
     if label not in df: raise ValueError(f"[data] label={label!r} is not a column: choose one of {[c for c in df.columns if c not in ('seq', 'name')]}.")
@@ -170,7 +328,7 @@ def training_data(data:dict,   # The `[data]` table of a config (see `read_confi
     lens = sorted({len(s) for s in seqs})
     if len(lens) > 1: raise ValueError(f"The sequences have {len(lens)} lengths ({lens[0]}..{lens[-1]}): set [data] length = N to pad or crop them to one.")
     task, y, classes = _encode_targets(df, label, data.get('task'))
-    split = _split_rows(y, task, df['split'].astype(str).to_numpy() if 'split' in df else None, data, seed)
+    split = _split_rows(y, task, df['split'].astype(str).to_numpy() if 'split' in df else None, data, seed, file)
     names = df['name'].astype(str).tolist() if 'name' in df else None
     return TrainingData('sequence', seqs, None, y, split, classes, None if classes else [label], task, names)
 
@@ -256,9 +414,12 @@ def fit_model(model:torch.nn.Module, # The model to train (built after `set_seed
               **augment,             # One-hot sequences only: `rc`, `shift` of `seq_dls`
              )->torch.nn.Module:     # The trained model, eval mode (the best epoch's weights)
     "Train `model` on `inputs` with genobook's `learner` and return it in eval mode."
+    epochs = check_int('epochs', epochs, 1, ": give the number of passes over the training rows, e.g. 3")
+    lr = check_float('lr', lr, 0, 1, lo_open=True, what='a learning rate')
+    bs = check_int('bs', bs, 1, ": give the number of samples per batch, e.g. 64")
     learn = learner(data_loaders(inputs, y, split, bs=bs, seed=seed, device=device, **augment), model, task, quiet=quiet)
-    if one_cycle: learn.fit_one_cycle(int(epochs), lr_max=float(lr))
-    else: learn.fit(int(epochs), lr=float(lr))
+    if one_cycle: learn.fit_one_cycle(epochs, lr_max=lr)
+    else: learn.fit(epochs, lr=lr)
     return learn.model.eval()
 
 # %% ../nbs/21_pipeline.ipynb #03c92995
@@ -290,13 +451,18 @@ def train_model(config:str|Path|dict, # A config file, or the dict `read_config`
                ):
     "Train the model a config describes; save the checkpoint and the test metrics; return (model, metrics)."
     cfg = config if isinstance(config, dict) else read_config(config)
-    tr, out = cfg['train'], cfg['output']
+    tr, out, file = cfg['train'], cfg['output'], Path(cfg['path']).name if cfg.get('path') else None
     ckpt = check_output_path(out['checkpoint'], 'checkpoint', ('.pt',), make_parent=True)
     metrics_path = check_output_path(out['metrics'], 'metrics', ('.json',), make_parent=True)
-    seed, dev, bs = int(tr['seed']), default_device(tr['device'] or None), int(tr['batch_size'])
-    td = training_data(cfg['data'], seed=seed)
+    tr = check_config_table('train', {**_TRAIN_DEFAULTS, **tr}, file)
+    try: dev = default_device(tr['device'] or None)
+    except ValueError as e: raise ValueError(f"{_where('train', 'device', tr['device'], file)}: {e}") from None
+    seed, bs = tr['seed'], tr['batch_size']
+    td = training_data(cfg['data'], seed=seed, file=file)
     set_seed(seed)
-    built = build_model(cfg['kind'], td, cfg['model'], cfg['tokenizer'])
+    try: built = build_model(cfg['kind'], td, cfg['model'], cfg['tokenizer'])
+    except (ValueError, TypeError) as e:
+        raise _config_error(e, {'model': {**cfg['model'], 'kind': cfg['kind']}, 'tokenizer': cfg['tokenizer']}, file, cfg['kind']) from None
     X = model_inputs(td, built)
     model = fit_model(built.model, X, td.y, td.split, td.task, epochs=tr['epochs'], lr=tr['lr'], bs=bs, seed=seed, device=dev, quiet=quiet)
     m = metrics_on_test(model, X, td, batch_size=bs, device=dev)
@@ -317,7 +483,7 @@ def chip_data()->tuple:
 class TrainedCNN(NamedTuple):
     "What `chip_cnn` returns."
     model:torch.nn.Module   # The trained SeqCNN, eval mode, CPU (a copy: yours to change)
-    X:torch.Tensor          # One-hot (N, 4, 200) of ALL chip peaks (shared: do not modify)
+    X:torch.Tensor          # One-hot (N, 4, 200) of ALL chip peaks (a copy)
     y:torch.Tensor          # (N,) float32: 1.0 for Oct4, 0.0 for MafK
     split:object            # `genobook.split.Split` of row indices into X
     data:pd.DataFrame       # The chip DataFrame (name, seq, label, split)
@@ -353,8 +519,9 @@ def chip_cnn(n_train:int=800,         # Training peaks (drawn from the dataset's
              rc_augment:bool=True,    # Reverse-complement training sequences at random
              **config,                # `CNNConfig` fields (default n_kernels=32, rc='max', dilations=[1, 2], fc=[32])
             )->TrainedCNN:
-    "A small SeqCNN trained on Oct4/MafK ChIP-seq peaks, cached in memory per arguments; the model returned is a fresh copy."
+    "A small SeqCNN trained on Oct4/MafK ChIP-seq peaks, cached in memory per arguments; every call returns fresh copies."
     if 'n_tasks' in config: raise ValueError("chip_cnn trains one logit (Oct4): drop n_tasks.")
     r = _chip_cnn(int(n_train), int(n_valid), int(epochs), float(lr), int(seed), int(bs), bool(rc_augment),
                   tuple(sorted((k, _frozen(v)) for k, v in config.items())))
-    return r._replace(model=copy.deepcopy(r.model))
+    return r._replace(model=copy.deepcopy(r.model), X=r.X.clone(), y=r.y.clone(), data=r.data.copy(),
+                      split=type(r.split)(*(np.array(a, copy=True) for a in r.split)))   # nothing cached can be changed by a caller

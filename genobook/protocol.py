@@ -9,12 +9,12 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import ACTIVATIONS, is_int
+from .core import ACTIVATIONS, is_int, check_model   # check_model: the one "is it a torch module" check
 
 # %% auto #0
 __all__ = ['POINTWISE', 'check_model', 'member', 'attention_layers', 'has_attention', 'summary_token', 'token_mask',
-           'embedding_layer', 'HeadStates', 'head_states', 'kernel_layers', 'window_spec', 'window_forward',
-           'LinearTail', 'local_layers', 'tail', 'linear_tail']
+           'embedding_layer', 'HeadStates', 'head_states', 'token_intervals', 'kernel_layers', 'window_spec',
+           'window_forward', 'LinearTail', 'local_layers', 'tail', 'linear_tail']
 
 # %% ../nbs/09_protocol.ipynb #15b69899
 def check_model(model)->nn.Module:
@@ -118,6 +118,25 @@ def head_states(model:nn.Module,     # The model
     if not isinstance(hs, tuple) or len(hs) != len(HeadStates._fields):
         raise ValueError(f"{type(model).__name__}.head_states must return a HeadStates {HeadStates._fields}, got {type(hs).__name__}.")
     return HeadStates(*hs)
+
+# %% ../nbs/09_protocol.ipynb #53e631c5
+def token_intervals(source,       # A model or config with `token_intervals()`, or a table with start and end columns
+                    needed_by:str='this analysis', # The analysis asking, for the message
+                   ):             # pandas DataFrame, one row per token, with integer `start` < `end`
+    "The bases each sequence token covers: the model's (or its config's) `token_intervals()`, or a given table, checked."
+    import numpy as np, pandas as pd
+    if not isinstance(source, pd.DataFrame):
+        f = getattr(source, 'token_intervals', None)
+        if not callable(f):
+            raise ValueError(f"{needed_by} needs the bases each token covers: give a table with start and end columns, or a model "
+                             f"(or its config) with token_intervals() (see genobook.protocol), got {type(source).__name__}.")
+        source = f()
+    if not {'start', 'end'} <= set(source.columns):
+        raise ValueError(f"bins needs 'start' and 'end' columns (positions within the sequence), got {list(source.columns)}.")
+    s, e = source.start.to_numpy(), source.end.to_numpy()
+    if len(s) == 0 or not (np.issubdtype(s.dtype, np.integer) and np.issubdtype(e.dtype, np.integer)) or (s < 0).any() or (s >= e).any():
+        raise ValueError("bins must be non-empty integer intervals with 0 <= start < end within the sequence (half-open).")
+    return source
 
 # %% ../nbs/09_protocol.ipynb #25ea7442
 def kernel_layers(model:nn.Module, needed_by:str='kernel analysis')->tuple[nn.Conv1d, list[nn.Module]]:

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from .core import atomic_write, check_choice, check_output_path
 from .seq import parse_region, Region, Genome
+from .protocol import token_intervals
 
 # %% auto #0
 __all__ = ['regions_table', 'Track', 'interval_track', 'base_track', 'bin_track', 'bedgraph_text', 'validate_bedgraph',
@@ -214,24 +215,12 @@ def base_track(name:str,             # Track name
                           description, color, **kwargs)
 
 # %% ../nbs/42_tracks.ipynb #52d800a9
-def _bin_table(bins)->pd.DataFrame:
-    if not isinstance(bins, pd.DataFrame):
-        f = getattr(bins, 'token_intervals', None)
-        if not callable(f):
-            raise ValueError(f"bins must be a table with start and end columns, or a model (or its config) with "
-                             f"token_intervals() (see genobook.protocol), got {type(bins).__name__}.")
-        bins = f()
-    if not {'start', 'end'} <= set(bins.columns):
-        raise ValueError(f"bins needs 'start' and 'end' columns (positions within the sequence), got {list(bins.columns)}.")
-    s, e = bins.start.to_numpy(), bins.end.to_numpy()
-    if len(s) == 0 or not (np.issubdtype(s.dtype, np.integer) and np.issubdtype(e.dtype, np.integer)) or (s < 0).any() or (s >= e).any():
-        raise ValueError("bins must be non-empty integer intervals with 0 <= start < end within the sequence (half-open).")
-    return bins
+def _bin_table(bins)->pd.DataFrame: return token_intervals(bins, 'bin_track')
 
 def bin_track(name:str,             # Track name
               regions,              # One region per row of `values`
               values,               # Per-bin values (N, B), array or tensor
-              bins,                 # B bins: a table with start/end within the sequence, or a model/config with token_intervals() (LongSeqTransformer, LongSeqConfig)
+              bins,                 # B bins: a table with start/end within the sequence, or a model/config with token_intervals() (genobook.protocol)
               description:str='',   # Longer label; the name when empty
               color=(0, 0, 0),      # r, g, b in 0..255
               **kwargs,             # Passed to `interval_track` (overlap, nan, merge)
@@ -555,7 +544,7 @@ def region_values(track,             # A Track, or an intervals DataFrame (chrom
 # %% ../nbs/42_tracks.ipynb #49d1a7cf
 def attention_tracks(attention,           # One layer's attention probabilities (N, heads, 1 + B, 1 + B), token 0 = [REG]
                      regions,             # One region per sample
-                     bins,                # The B bins (a table with start/end, or a LongSeqConfig/LongSeqTransformer)
+                     bins,                # The B bins (a table with start/end, or a model/config with token_intervals())
                      name:str='[REG] attention', # Track names: '{name} head {h}' and '{name} mean'
                      query:int=0,         # Query token whose attention row is used (0: [REG])
                      color=(120, 0, 120), # r, g, b in 0..255

@@ -21,6 +21,7 @@ from fastai.data.core import DataLoaders
 from fastai.distributed import DistributedDL
 from fastai.learner import Learner, Metric
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, MSELossFlat
+from .core import check_model
 from .metrics import check_task, task_metrics
 from .tokenize import mask_tokens
 
@@ -192,7 +193,7 @@ def learner(dls:DataLoaders,        # fastai DataLoaders, e.g. from `seq_dls`, `
     "A fastai `Learner` with loss and metrics picked by task, early stopping, best-epoch saving and silenceable progress."
     check_task(task)
     if not isinstance(dls, DataLoaders): raise ValueError(f"dls must be fastai DataLoaders (see genobook.data), got {type(dls).__name__}.")
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    check_model(model)
     if early_stop is not None and (isinstance(early_stop, bool) or not isinstance(early_stop, (int, np.integer)) or early_stop < 1):
         raise ValueError(f"early_stop is the patience in epochs: a positive integer or None, got {early_stop!r}.")
     if loss_func is None: loss_func = {'classification': CrossEntropyLossFlat(), 'binary': BCEWithLogitsLossFlat(),

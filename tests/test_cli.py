@@ -132,3 +132,34 @@ def test_command_functions_do_not_shadow_library_names():
     from genobook.cli import COMMANDS
     named = {n: f.__name__ for n, f in COMMANDS.items() if callable(f)}
     assert named and all(f == f'{n}_cmd' for n, f in named.items()), named
+
+def test_predict_refuses_a_damaged_checkpoint(trained):
+    "400 bytes flipped inside a copy of the checkpoint (in the weights; in the zip directory): exit 2, one line, nothing written."
+    d, _ = trained
+    raw = (d/'cnn.pt').read_bytes()
+    for i, off in enumerate((len(raw) // 2, len(raw) - 450)):
+        b = bytearray(raw); b[off:off + 400] = bytes(x ^ 0xFF for x in b[off:off + 400])
+        (d/f'flip{i}.pt').write_bytes(bytes(b))
+        out = d/f'flip{i}.csv'
+        r = _run('predict', str(d/f'flip{i}.pt'), str(d/'peaks.fa'), '--out', str(out))
+        _user_error(r, f'flip{i}.pt is damaged: ', 're-save the model, re-train it')
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not out.exists()
+
+
+@pytest.mark.parametrize('old,new,needle', [
+    ('lr = 5e-3', 'lr = -0.01', 'train.lr = -0.01 in bad.toml: must be a number > 0'),
+    ('lr = 5e-3', 'lr = 0', 'train.lr = 0 in bad.toml: must be a number > 0'),
+    ('epochs = 1', 'epochs = 0', 'train.epochs = 0 in bad.toml: must be an integer >= 1'),
+    ('epochs = 1', 'epochs = 1.5', 'train.epochs = 1.5 in bad.toml: must be an integer >= 1'),
+    ('epochs = 1', 'epochs = "ten"', 'train.epochs = "ten" in bad.toml: must be an integer >= 1'),
+    ('lr = 5e-3', 'lr = 5e-3\nbatch_size = -4', 'train.batch_size = -4 in bad.toml: must be an integer >= 1'),
+    ('n_train = 200', 'n_train = -5', 'data.n_train = -5 in bad.toml: must be an integer >= 1')])
+def test_train_refuses_nonsense_config_values(tmp_path, old, new, needle):
+    "A config value of the wrong type or out of range: exit 2, one line naming the key, the file and what is allowed; no checkpoint."
+    assert CONFIG.count(old) == 1, old
+    (tmp_path/'bad.toml').write_text(CONFIG.replace(old, new))
+    r = _run('train', str(tmp_path/'bad.toml'))
+    _user_error(r, needle)
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path/'cnn.pt').exists() and not (tmp_path/'metrics.json').exists()

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/16_models.io.ipynb #cf1a63c1
 from __future__ import annotations
-import json, importlib, dataclasses, platform
+import json, importlib, dataclasses, platform, hashlib, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -148,6 +148,23 @@ def check_batch(contract:DataContract, # The model's contract
             raise ValueError(f"Token ids must lie in 0..{n - 1} (the model's {_tok_desc(c.tokenizer)}), got ids up to "
                              f"{x.max().item()}: encode with model.contract.get_tokenizer()")
 
+# %% ../../nbs/16_models.io.ipynb #9d99b12e
+def _tensor_bytes(t:torch.Tensor)->np.ndarray:
+    "The raw bytes of a tensor, in memory order of its contiguous copy."
+    return t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+
+def _sha256(state:dict,     # Parameter and buffer names -> tensors (a state dict)
+            meta_json:str,  # The metadata as JSON text
+           )->str:          # Hex digest
+    "sha256 of a checkpoint's contents: each tensor's name, dtype, shape and bytes in sorted name order, then the metadata as canonical JSON."
+    h = hashlib.sha256(b'genobook checkpoint sha256 v1\n')
+    for k in sorted(state):
+        t = state[k]
+        h.update(json.dumps([k, str(t.dtype).removeprefix('torch.'), list(t.shape)]).encode() + b'\n')
+        h.update(memoryview(_tensor_bytes(t)))
+    h.update(json.dumps(json.loads(meta_json), sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode())
+    return h.hexdigest()
+
 # %% ../../nbs/16_models.io.ipynb #eb0098f6
 FORMAT = 'genobook-model'
 FORMAT_VERSION = 1
@@ -208,24 +225,59 @@ def save_model(model:nn.Module,            # A model built from a dataclass conf
     path = Path(path).expanduser()
     if path.is_dir(): raise ValueError(f"{path} is a folder: give a file name such as {path/'model.pt'}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, 'wb') as f: torch.save({'meta': meta_json, 'state_dict': state}, f)
+    with atomic_write(path, 'wb') as f: torch.save({'meta': meta_json, 'state_dict': state, 'sha256': _sha256(state, meta_json)}, f)
     return path
 
 # %% ../../nbs/16_models.io.ipynb #6639978d
 def read_checkpoint(path:str|Path)->dict:
-    "The metadata of a checkpoint written by `save_model` (class, config, contract, extras, versions), without building it."
+    "The metadata of a checkpoint written by `save_model` (class, config, contract, extras, versions), checksum verified, without building it."
     return _read(path)[0]
+
+_ZIP = b'PK\x03\x04'   # how every torch.save file (a zip) begins
+
+def _damaged(path, why:str)->ValueError:
+    return ValueError(f"{path} is damaged: {why}; re-save the model, re-train it, or use an undamaged copy of the file")
+
+def _torch_error(e:Exception)->str:
+    "A short description of why torch.load failed (its weights-only advice does not apply to a damaged file)."
+    s = ' '.join(str(e).split())
+    if 'WeightsUnpickler error:' in s: s = s.split('WeightsUnpickler error:', 1)[1].split(' Check the documentation')[0].strip()
+    else: s = s.split('. ')[0]
+    return f"{type(e).__name__}: {s[:160]}"
+
+def _load_file(path:Path)->dict:
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='Detected pickle protocol')   # a damaged header says so, too
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        with open(path, 'rb') as f: head = f.read(len(_ZIP))
+        if head == _ZIP: raise _damaged(path, f"torch cannot unpack it ({_torch_error(e)})") from None
+        raise ValueError(f"{path} is not a readable genobook checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
+
+def _verify(path:Path, obj:dict)->None:
+    want = obj.get('sha256')
+    if want is None:
+        warnings.warn(f"{path} has no checksum (it was saved by a genobook older than checksums), so damage to it cannot be "
+                      "detected; it is loaded as it is. Re-save it with save_model to add one.", stacklevel=4)
+        return
+    try: got = _sha256(obj['state_dict'], obj['meta'])
+    except Exception as e: raise _damaged(path, f"its contents cannot be read back to check them ({type(e).__name__}: {str(e)[:120]})") from None
+    if got != want:
+        raise _damaged(path, f"its contents do not match the checksum stored when it was saved (sha256 {got[:16]}..., "
+                             f"stored {str(want)[:16]}...)")
 
 def _read(path):
     path = Path(path).expanduser()
     if not path.is_file(): raise ValueError(f"No checkpoint at {path}: give the file written by save_model")
-    try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{path} is not a readable genobook checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
-    if not isinstance(obj, dict) or 'meta' not in obj or 'state_dict' not in obj:
+    obj = _load_file(path)
+    if not isinstance(obj, dict) or not {'meta', 'state_dict', 'sha256'} & set(obj):
         raise ValueError(f"{path} is a torch file but not a genobook checkpoint (no 'meta'): for a bare state dict use "
                          "model.load_state_dict(torch.load(path))")
-    meta = json.loads(obj['meta'])
+    if 'meta' not in obj or 'state_dict' not in obj: raise _damaged(path, "its 'meta' or 'state_dict' entry is missing")
+    _verify(path, obj)
+    try: meta = json.loads(obj['meta']); assert isinstance(meta, dict) and isinstance(obj['state_dict'], dict)
+    except Exception: raise _damaged(path, "its metadata is not a JSON object or its weights not a state dict") from None
     if meta.get('format') != FORMAT or meta.get('format_version', 0) > FORMAT_VERSION:
         raise ValueError(f"{path} has format {meta.get('format')!r} version {meta.get('format_version')}; this genobook "
                          f"reads {FORMAT!r} up to version {FORMAT_VERSION}: upgrade genobook")
