@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import default_device, eval_on, is_int, check_int, check_float, batch_slices, check_extra_args, output_matrix, resolve_target
+from .core import check_samples, default_device, eval_on, is_int, check_int, check_float, batch_slices, check_extra_args, output_matrix, resolve_target
 from .protocol import attention_layers, token_mask, token_intervals
 
 # %% auto #0
@@ -24,8 +24,7 @@ _NO_ATTENTION = ("use a model that answers the protocol (genobook.protocol: atte
 
 def _check_inputs(X, args):
     "Raise unless `X` (and the tensors in `args`) are non-empty, aligned on samples and free of NaN/inf."
-    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
-    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): give at least one.")
+    check_samples(X, 'give at least one')
     check_extra_args(args, len(X), none_ok=True)
     for name, t in [('X', X)] + [(f'argument {i}', a) for i, a in enumerate(args)]:
         if torch.is_tensor(t) and t.is_floating_point() and not torch.isfinite(t).all():

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 from captum.attr import Saliency, InputXGradient, IntegratedGradients, GuidedBackprop, NoiseTunnel
-from .core import (default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int, output_matrix,
+from .core import (check_samples, default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int, output_matrix,
                            batch_slices, check_extra_args, resolve_target)
 from .protocol import check_model, embedding_layer
 from .seq import check_one_hot
@@ -82,8 +82,7 @@ def _check_inputs(model:nn.Module,  # The model attributed
                  )->None:
     "Raise a `ValueError` naming what to change unless `X` and `args` suit `model` and `method`."
     check_model(model)
-    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
-    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to attribute.")
+    check_samples(X, 'nothing to attribute')
     if token:
         if X.is_floating_point() or X.ndim != 2 or X.dtype == torch.bool:
             raise ValueError(f"{type(model).__name__} is a token model: X must be token ids, an integer (N, T) tensor from a "

@@ -13,8 +13,9 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'default_device', 'set_seed', 'is_int', 'check_int', 'check_ints', 'check_float', 'check_prob',
-           'check_choice', 'check_model', 'batch_slices', 'check_extra_args', 'check_output_path', 'check_table',
-           'atomic_write', 'output_matrix', 'output_columns', 'resolve_target', 'make_activation', 'eval_on', 'predict']
+           'check_choice', 'check_model', 'check_samples', 'batch_slices', 'check_extra_args', 'check_output_path',
+           'check_table', 'atomic_write', 'output_matrix', 'output_columns', 'resolve_target', 'make_activation',
+           'eval_on', 'predict']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -99,6 +100,14 @@ def check_model(model)->nn.Module:
     "Raise a `ValueError` unless `model` is a torch module; return it."
     if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
     return model
+
+def check_samples(X,                      # A model's first input
+                  nothing:str='nothing to compute', # What the message says is lost, e.g. 'nothing to predict'
+                 )->torch.Tensor:         # `X`, unchanged
+    "Raise a `ValueError` unless `X` is a tensor with at least one sample (first dimension)."
+    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
+    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): {nothing}.")
+    return X
 
 # %% ../nbs/00_core.ipynb #6d17e1c1
 def batch_slices(n:int,              # Number of samples
@@ -278,8 +287,7 @@ def predict(model:nn.Module,     # Any module with `y = model(X, *args)`
            )->torch.Tensor|tuple: # Outputs for every sample, on the CPU (a tuple of them if the model returns a tuple)
     "Batched, gradient-free forward pass that restores the model's mode and device."
     check_model(model)
-    if not torch.is_tensor(X): raise ValueError(f"X must be a torch.Tensor, got {type(X).__name__}: convert with torch.as_tensor.")
-    if X.ndim == 0 or len(X) == 0: raise ValueError(f"X has no samples (shape {tuple(X.shape)}): nothing to predict.")
+    check_samples(X, 'nothing to predict')
     check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")
     check_extra_args(args, len(X))
     dev, outs = default_device(device), []

@@ -12,16 +12,11 @@ import torch.nn.functional as F
 from .core import ACTIVATIONS, is_int, check_model   # check_model: the one "is it a torch module" check
 
 # %% auto #0
-__all__ = ['POINTWISE', 'check_model', 'member', 'attention_layers', 'has_attention', 'summary_token', 'token_mask',
-           'embedding_layer', 'HeadStates', 'head_states', 'token_intervals', 'kernel_layers', 'window_spec',
-           'window_forward', 'LinearTail', 'local_layers', 'tail', 'linear_tail']
+__all__ = ['POINTWISE', 'member', 'attention_layers', 'has_attention', 'summary_token', 'token_mask', 'embedding_layer',
+           'HeadStates', 'head_states', 'token_intervals', 'kernel_layers', 'window_spec', 'window_forward',
+           'LinearTail', 'local_layers', 'tail', 'linear_tail']
 
 # %% ../nbs/09_protocol.ipynb #15b69899
-def check_model(model)->nn.Module:
-    "Raise a `ValueError` unless `model` is a torch module."
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    return model
-
 def member(model:nn.Module,   # The model asked
            name:str,          # The protocol member (see the table above)
            needed_by:str,     # The analysis that needs it, for the message
