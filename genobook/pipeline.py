@@ -22,7 +22,7 @@ from .models.cnn import SeqCNN, CNNConfig
 from .models.io import save_model
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'CONFIG_SCHEMA', 'TOKENIZER_KEYS', 'ConfigWarning', 'ConfigKey', 'config_schema',
+__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'CONFIG_KEYS', 'TOKENIZER_KEYS', 'ConfigWarning', 'ConfigKey', 'config_schema',
            'check_config_table', 'read_config', 'TrainingData', 'training_data', 'Built', 'build_model', 'model_inputs',
            'data_loaders', 'fit_model', 'metrics_on_test', 'train_model', 'chip_data', 'TrainedCNN', 'chip_cnn']
 
@@ -80,7 +80,7 @@ def _is_device(v:str)->bool:
     except (RuntimeError, TypeError, ValueError): return False
 
 _K = ConfigKey
-CONFIG_SCHEMA = {
+CONFIG_KEYS = {
     'data': {
         'dataset': _K('str', None, 'A registered set (`genobook datasets`); or give fasta + labels, or expression', choices=tuple(REGISTRY)),
         'fasta': _K('path', None, 'FASTA of the training sequences, one record per sample (with labels)'),
@@ -110,8 +110,8 @@ CONFIG_SCHEMA = {
         'checkpoint': _K('path', 'model.pt', 'Checkpoint (.pt) with the data contract; relative to the config file'),
         'metrics': _K('path', None, "JSON of the test-split metrics; default: the checkpoint's name with .metrics.json")}}
 TOKENIZER_KEYS = {'kmer_bert': ('k',), 'roberta': ('vocab_size', 'min_frequency')}
-_SECTIONS = {t: set(keys) for t, keys in CONFIG_SCHEMA.items()}
-_TRAIN_DEFAULTS = {k: v.default for k, v in CONFIG_SCHEMA['train'].items()}
+_SECTIONS = {t: set(keys) for t, keys in CONFIG_KEYS.items()}
+_TRAIN_DEFAULTS = {k: v.default for k, v in CONFIG_KEYS['train'].items()}
 
 def _config_class(kind:str):
     mod, _, cfg, _ = MODEL_KINDS[kind]
@@ -125,7 +125,7 @@ def config_schema(kind:str|None=None, # A key of `MODEL_KINDS`: its [model] fiel
     "Every key a training config may hold, with its type, default, allowed values and meaning."
     from fastcore.docments import docments
     if kind is not None: check_choice('kind', kind, list(MODEL_KINDS))
-    rows = [(t, k, s.type, s.default, s.allowed(), s.meaning) for t in ('data',) for k, s in CONFIG_SCHEMA[t].items()]
+    rows = [(t, k, s.type, s.default, s.allowed(), s.meaning) for t in ('data',) for k, s in CONFIG_KEYS[t].items()]
     rows.append(('model', 'kind', 'str', None, 'one of ' + ', '.join(map(repr, MODEL_KINDS)), 'The model to train; its other keys are the fields of its config dataclass'))
     if kind is not None:
         cls, docs = _config_class(kind), docments(_config_class(kind), full=True)
@@ -133,9 +133,9 @@ def config_schema(kind:str|None=None, # A key of `MODEL_KINDS`: its [model] fiel
             if f.name in _FROM_DATA: continue
             d = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             rows.append(('model', f.name, str(docs[f.name]['anno']), d, f'checked by {cls.__name__}', docs[f.name]['docment'] or ''))
-    tok = CONFIG_SCHEMA['tokenizer'] if kind is None else {k: CONFIG_SCHEMA['tokenizer'][k] for k in TOKENIZER_KEYS.get(kind, ())}
+    tok = CONFIG_KEYS['tokenizer'] if kind is None else {k: CONFIG_KEYS['tokenizer'][k] for k in TOKENIZER_KEYS.get(kind, ())}
     rows += [('tokenizer', k, s.type, s.default, s.allowed(), s.meaning) for k, s in tok.items()]
-    rows += [(t, k, s.type, s.default, s.allowed(), s.meaning) for t in ('train', 'output') for k, s in CONFIG_SCHEMA[t].items()]
+    rows += [(t, k, s.type, s.default, s.allowed(), s.meaning) for t in ('train', 'output') for k, s in CONFIG_KEYS[t].items()]
     return pd.DataFrame(rows, columns=['table', 'key', 'type', 'default', 'allowed', 'meaning'])
 
 # %% ../nbs/21_pipeline.ipynb #c4f1e2a7
@@ -157,10 +157,10 @@ def check_config_table(table:str,          # 'data', 'tokenizer', 'train' or 'ou
                 values:dict,        # The table's keys and values
                 file:str|None=None, # The config file, named in the message
                )->dict:             # `values`, numbers of 'number' keys as floats
-    "Check each known key of a config table against `CONFIG_SCHEMA`: a `ValueError` names the key, the file and what is allowed."
+    "Check each known key of a config table against `CONFIG_KEYS`: a `ValueError` names the key, the file and what is allowed."
     out = dict(values)
     for k, v in values.items():
-        spec = CONFIG_SCHEMA[table].get(k)
+        spec = CONFIG_KEYS[table].get(k)
         if spec is None or v is None and spec.default is None: continue   # None: absent (Python callers, JSON null)
         if not spec.ok(v): raise ValueError(f"{_where(table, k, v, file)}: must be {spec.allowed()}.")
         if spec.type == 'number': out[k] = float(v)
@@ -210,7 +210,7 @@ def _parse_config(p:Path)->dict:
 
 def read_config(path:str|Path,   # A .toml or .json training config
                )->dict:          # The checked config, paths made absolute, [train] defaults filled in
-    "Read and check a `genobook train` config: every table and key known, every value of the type and range `CONFIG_SCHEMA` allows, one data source, a model kind."
+    "Read and check a `genobook train` config: every table and key known, every value of the type and range `CONFIG_KEYS` allows, one data source, a model kind."
     p = Path(path).expanduser()
     cfg = _parse_config(p)
     f = p.name
@@ -228,7 +228,7 @@ def read_config(path:str|Path,   # A .toml or .json training config
     for k in ('fasta', 'labels', 'expression'):
         if k in data: data[k] = str((p.parent/Path(data[k]).expanduser()).resolve())
     out = {k: str((p.parent/Path(v).expanduser()).resolve()) for k, v in out.items()}
-    out.setdefault('checkpoint', str(p.parent/CONFIG_SCHEMA['output']['checkpoint'].default))
+    out.setdefault('checkpoint', str(p.parent/CONFIG_KEYS['output']['checkpoint'].default))
     out.setdefault('metrics', str(Path(out['checkpoint']).with_suffix('.metrics.json')))
     return dict(data=data, kind=kind, model=model, tokenizer=tok, train=train, output=out, path=str(p))
 
