@@ -196,9 +196,9 @@ def _section_state(out, size, seed, device, **kw)->SimpleNamespace:
     return SimpleNamespace(out=Path(out), S=SIZES[check_choice('size', size, list(SIZES))], seed=seed, dev=default_device(device),
                            files=[], **kw)
 
-def section_step(section_steps:list,      # The list of `Step`s to append to
-         title:str|Callable,      # The step's progress line (a callable gets the section's state)
-        ):
+def section_step(section_steps:list,  # The list of `Step`s to append to
+                 title:str|Callable,  # The step's progress line (a callable gets the section's state)
+                ):
     "Decorator: append the function as the `Step` `title` of `section_steps`."
     def add(f):
         section_steps.append(Step(title, f)); return f
