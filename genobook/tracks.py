@@ -11,14 +11,15 @@ from urllib.parse import urlsplit, quote
 import numpy as np
 import pandas as pd
 import torch
-from .core import atomic_write, check_choice, check_output_path
+from .core import atomic_write, batch_slices, check_choice, check_int, check_output_path, output_matrix, predict
 from .seq import parse_region, Region, Genome
 from .protocol import token_intervals
+from .intervals import GenomeCodes, GenomeWindows, chrom_sizes, region_names, tile_genome
 
 # %% auto #0
 __all__ = ['regions_table', 'Track', 'interval_track', 'base_track', 'bin_track', 'bedgraph_text', 'validate_bedgraph',
-           'write_bedgraph', 'read_bedgraph', 'region_values', 'attention_tracks', 'write_bigwig', 'track_urls',
-           'write_track_urls']
+           'write_bedgraph', 'read_bedgraph', 'region_values', 'attention_tracks', 'write_bigwig', 'predict_intervals',
+           'genome_track', 'attribution_track', 'track_urls', 'write_track_urls']
 
 # %% ../nbs/42_tracks.ipynb #4276367a
 def regions_table(regions, # Region names ('chr1:100-200', 'chr1:100-200(-)'), `Region`s, or (chrom, start, end[, strand]) tuples
@@ -548,19 +549,26 @@ def attention_tracks(attention,           # One layer's attention probabilities 
                      name:str='[REG] attention', # Track names: '{name} head {h}' and '{name} mean'
                      query:int=0,         # Query token whose attention row is used (0: [REG])
                      color=(120, 0, 120), # r, g, b in 0..255
+                     mean_att:str|None='mean_att', # Name of the column-mean track (None: leave it out)
                      **kwargs,            # Passed to `interval_track` (overlap, nan, merge)
-                    )->list[Track]:       # One track per head, then the mean over heads
-    "Per-bin tracks of one query token's attention to the bins, per head and averaged over heads."
+                    )->list[Track]:       # One track per head, their mean over heads, then the column mean `mean_att`
+    "Per-bin tracks of one query token's attention to the bins (per head, and their mean), and of the attention each bin receives."
     if not torch.is_tensor(attention) or attention.ndim != 4 or attention.shape[-1] != attention.shape[-2]:
         raise ValueError(f"attention must be one layer's probabilities (N, heads, T, T), got "
                          f"{tuple(attention.shape) if torch.is_tensor(attention) else type(attention).__name__}: "
                          "take one element of the list that forward(..., return_attention=True) returns.")
     if isinstance(query, bool) or not isinstance(query, (int, np.integer)) or not 0 <= query < attention.shape[-1]:
         raise ValueError(f"query={query!r} must be a token index in 0..{attention.shape[-1] - 1}.")
-    rows = attention[:, :, query, 1:].detach().float().cpu()            # (N, heads, B)
+    att = attention.detach().float().cpu()
+    rows = att[:, :, query, 1:]                                          # (N, heads, B)
     out = [bin_track(f'{name} head {h}', regions, rows[:, h], bins, f'{name}, head {h}', color, **kwargs)
            for h in range(rows.shape[1])]
-    return out + [bin_track(f'{name} mean', regions, rows.mean(1), bins, f'{name}, mean over heads', color, **kwargs)]
+    out.append(bin_track(f'{name} mean', regions, rows.mean(1), bins, f'{name}, mean over heads', color, **kwargs))
+    if mean_att is not None:                                             # GX-BERT's mean_att: column means of the map
+        received = att[:, :, :, 1:].mean(2).mean(1)                      # (N, B): mean over queries, then over heads
+        out.append(bin_track(mean_att, regions, received, bins,
+                             'attention each bin receives, mean over all queries and heads', color, **kwargs))
+    return out
 
 # %% ../nbs/42_tracks.ipynb #4b7b43fa
 def _bigwig_backend():
@@ -614,6 +622,81 @@ def write_bigwig(track:Track,       # One track (a bigWig holds one)
     finally:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
     return path
+
+# %% ../nbs/42_tracks.ipynb #529506c9
+def predict_intervals(model,                  # Any module with `y = model(X)`, X one-hot (N, 4, L)
+                      genome,                 # A `Genome`, FASTA path or `genobook.intervals.GenomeCodes`
+                      intervals:pd.DataFrame, # Intervals (chrom, start, end [, strand]); windows of `width` centred on them
+                      width:int|None=None,    # Window width; None: the intervals' own (one width)
+                      batch_size:int=256,     # Windows per forward pass
+                      device=None,            # None: CUDA when available, else CPU
+                      verbose:bool=False,     # Show a progress bar (one step per chunk)
+                      chunk:int=16384,        # Windows read from the genome and one-hot encoded at a time
+                     )->torch.Tensor:         # (N, T) outputs, on the CPU
+    "Predictions of `model` on genome windows, read and encoded chunk by chunk."
+    ws = GenomeWindows(genome, intervals, None, width)
+    check_int('chunk', chunk, 1)
+    outs = [output_matrix(predict(model, ws.batch(np.arange(sl.start, sl.stop))[0], batch_size=batch_size, device=device))
+            for sl in batch_slices(len(ws), chunk, verbose)]
+    return torch.cat(outs)
+
+def genome_track(model,                  # Any module with `y = model(X)`, X one-hot (N, 4, width)
+                 genome,                 # A `Genome` or FASTA path (its chromosome sizes are the track's)
+                 width:int,              # Window width the model reads
+                 stride:int|None=None,   # Step between windows; each window's prediction covers the `stride` bases at its centre
+                 regions=None,           # Optional intervals or region names to scan instead of whole chromosomes
+                 name:str='prediction',  # Track name; with several outputs '{name} {output}'
+                 outputs=None,           # Output columns to track (ints or names of `output_names`); None: all
+                 output_names=None,      # Names of the output columns (default 0, 1, ...)
+                 transform=None,         # Optional function applied to the (N, T) outputs, e.g. torch.sigmoid
+                 batch_size:int=256,     # Windows per forward pass
+                 device=None,            # None: CUDA when available, else CPU
+                 verbose:bool=False,     # Show a progress bar
+                 color=(0, 0, 0),        # r, g, b in 0..255
+                )->list[Track]:          # One track per output column
+    "Tile the genome (or regions) with windows every `stride` bases, predict each, and make one track per output."
+    g = genome if isinstance(genome, GenomeCodes) else GenomeCodes(genome)
+    width = check_int('width', width, 1)
+    stride = width if stride is None else check_int('stride', stride, 1)
+    if stride > width: raise ValueError(f"stride={stride} > width={width} would leave bases no window reads: use stride <= width.")
+    tiles = tile_genome(g.sizes, width, stride, regions)
+    Y = predict_intervals(model, g, tiles, None, batch_size, device, verbose)
+    if transform is not None: Y = transform(Y)
+    T = Y.shape[1]
+    names = list(range(T)) if output_names is None else list(output_names)
+    if len(names) != T: raise ValueError(f"output_names has {len(names)} names but the model gives {T} outputs.")
+    cols = list(range(T)) if outputs is None else [names.index(o) if o in names else o for o in ([outputs] if isinstance(outputs, (int, str)) else outputs)]
+    bad = [c for c in cols if not isinstance(c, (int, np.integer)) or not 0 <= c < T]
+    if bad: raise ValueError(f"outputs {bad} are not among the model's {T} outputs {names}.")
+    centre = (tiles.start.to_numpy() + tiles.end.to_numpy()) // 2
+    s = np.maximum(centre - stride // 2, 0); e = np.minimum(s + stride, tiles.chrom.map(g.sizes).to_numpy())
+    # the first and last windows of each chromosome (region) also cover the bases before and after their centre part
+    first = np.r_[True, tiles.chrom.to_numpy()[1:] != tiles.chrom.to_numpy()[:-1]]
+    last = np.r_[first[1:], True]
+    s = np.where(first, tiles.start.to_numpy(), s); e = np.where(last, tiles.end.to_numpy(), e)
+    return [interval_track(f'{name} {names[c]}' if len(cols) > 1 else name, tiles.chrom.to_numpy(), s, e, Y[:, c].double().numpy(),
+                           f'{name}: output {names[c]}, windows of {width} every {stride} bp', color) for c in cols]
+
+# %% ../nbs/42_tracks.ipynb #e297f0c1
+def attribution_track(name:str,               # Track name
+                      intervals,              # One interval per row (a table with chrom/start/end[/strand], or region names)
+                      attributions,           # (N, 4, L) or (N, L) per-base attributions, in sequence order
+                      X=None,                 # One-hot inputs (N, 4, L): score of the observed base; None: channel sum
+                      description:str='',     # Longer label
+                      color=(0, 90, 200),     # r, g, b in 0..255
+                      **kwargs,               # Passed to `interval_track` (overlap, nan, merge)
+                     )->Track:
+    "A track of per-base attribution scores on genomic intervals."
+    a = attributions.detach().cpu() if torch.is_tensor(attributions) else torch.as_tensor(np.asarray(attributions))
+    if a.ndim == 3:
+        if a.shape[1] != 4: raise ValueError(f"attributions (N, 4, L) need 4 channels, got shape {tuple(a.shape)}.")
+        if X is not None:
+            X = X.detach().cpu() if torch.is_tensor(X) else torch.as_tensor(np.asarray(X))
+            if X.shape != a.shape: raise ValueError(f"X {tuple(X.shape)} and attributions {tuple(a.shape)} must have the same shape.")
+            a = a * X.to(a.dtype)
+        a = a.sum(1)
+    regions = region_names(intervals) if isinstance(intervals, pd.DataFrame) else intervals
+    return base_track(name, regions, a.double(), description, color, **kwargs)
 
 # %% ../nbs/42_tracks.ipynb #a9e9a025
 _BEDGRAPH_EXT = ('.bedgraph', '.bedgraph.gz', '.bg', '.bg.gz', '.bdg', '.bdg.gz')

@@ -15,12 +15,14 @@ LAYERS = [
     {'core'},                                                        # devices, checks, batching, atomic writes
     {'seq', 'expr', 'protocol', 'metrics'},                          # data types, the model protocol, scores
     {'datasets', 'split', 'tokenize', 'data', 'motifs'},             # data sets, splits, encodings, loaders, motif files
+    {'intervals'},                                                   # genome intervals, backgrounds, streamed windows
     {'models.encoder'},
     {'models.tgem', 'models.bert', 'models.cnn', 'models.longseq'},
     {'models.baselines', 'models.io'},
     {'train'},
     {'pipeline', 'attr', 'ism', 'perturb', 'network', 'tracks', 'attention'},  # config → model; interpretation
     {'kernels', 'embed'},                                            # interpretation built on the layer below
+    {'variants', 'modisco'},                                         # genome-scale analyses built on both layers above
     {'cli'},
     {'quickstart'},
 ]
