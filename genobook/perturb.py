@@ -17,7 +17,7 @@ from .motifs import Motif, consensus
 
 # %% auto #0
 __all__ = ['ABLATION_FRACTIONS', 'AblationMasks', 'ablation_masks', 'ablation', 'plot_ablation', 'kmer_flip', 'summarise_flips',
-           'MotifEffect', 'motif_effect']
+           'flip_rmse', 'MotifEffect', 'motif_effect']
 
 # %% ../nbs/32_perturb.ipynb #469fbd7e
 def _check_batch(batch_size)->int: return check_int('batch_size', batch_size, hint=': the number of inputs per forward pass')
@@ -234,6 +234,7 @@ def kmer_flip(model:nn.Module,    # Model reading the encoded sequences: y = mod
               encode:Callable,    # list[str] -> model inputs: a tensor or a tuple (e.g. ids, mask)
               k:int|Sequence[int]=(1, 2, 3, 4, 5, 6), # k-mer lengths, each in 1..shortest length
               positions:int|Sequence[int]|None=None, # Start positions: None all, an int a stride, or a list
+              n_positions:int|None=None, # Draw this many start positions per sequence and k at random (seeded, CornBERT); None: `positions`
               n_repeats:int=1,    # Random k-mers per sequence, k and position
               seed:int=0,         # Seed of the random k-mers
               tasks:Sequence[str]|None=None, # Output names for the table; None: output indices
@@ -246,11 +247,17 @@ def kmer_flip(model:nn.Module,    # Model reading the encoded sequences: y = mod
     lens = np.array([len(s) for s in seqs])
     ks = _check_ks(k, int(lens.min()))
     _check_positions(positions)
+    if n_positions is not None:
+        n_positions = check_int('n_positions', n_positions, hint=': the number of random start positions per sequence and k')
+        if positions is not None: raise ValueError("Give positions (a stride or a list) or n_positions (a number drawn at random), not both.")
     n_repeats, batch_size = check_int('n_repeats', n_repeats), _check_batch(batch_size)
     if not is_int(seed): raise ValueError(f"seed must be an integer, got {seed!r}.")
+    draw = np.random.default_rng([int(seed), 1])               # the positions' own stream: the k-mers do not depend on it
+    where = ((lambda L, kk, i: np.sort(draw.choice(L - kk + 1, size=min(n_positions, L - kk + 1), replace=False)))
+             if n_positions is not None else (lambda L, kk, i: _positions(positions, L, kk, i)))
     if not callable(encode): raise ValueError("encode must be a function from a list of sequences to model inputs (e.g. one_hot).")
     # one row per (sequence, k, position, repeat)
-    parts = [(i, kk, p) for i, L in enumerate(lens) for kk in ks for p in [_positions(positions, int(L), kk, i)]]
+    parts = [(i, kk, p) for i, L in enumerate(lens) for kk in ks for p in [where(int(L), kk, i)]]
     si = np.concatenate([np.full(len(p), i) for i, _, p in parts]).repeat(n_repeats)
     kk = np.concatenate([np.full(len(p), v) for _, v, p in parts]).repeat(n_repeats)
     pos = np.concatenate([p for *_, p in parts]).astype(np.int64).repeat(n_repeats)
@@ -297,6 +304,28 @@ def summarise_flips(table:pd.DataFrame, # From `kmer_flip`
     out['rmse'] = np.sqrt(out.rmse)
     out.insert(2, 'start', np.ceil(edges[out.bucket]).astype(int))
     out.insert(3, 'end', np.ceil(edges[out.bucket + 1]).astype(int))
+    return out
+
+# %% ../nbs/32_perturb.ipynb #b215c8d6
+def flip_rmse(table:pd.DataFrame, # From `kmer_flip`
+              y_true,             # True values (n_seqs, n_tasks), rows in the order of `kmer_flip`'s seqs, columns its tasks
+             )->pd.DataFrame:     # seq, k, position, repeat, rmse_before, rmse_after, delta_rmse: one row per flip
+    "CornBERT's per-gene reading of a flip: RMSE over the outputs against the true values, before and after, and its change."
+    check_table(table, {'seq', 'k', 'position', 'repeat', 'task', 'before', 'after'}, 'kmer_flip')
+    tasks = list(dict.fromkeys(table.task))
+    y = np.asarray(y_true.detach().cpu() if torch.is_tensor(y_true) else y_true, dtype=np.float64)
+    if y.ndim == 1: y = y[:, None]
+    n_seq = int(table.seq.max()) + 1
+    if y.ndim != 2 or y.shape[1] != len(tasks) or len(y) < n_seq:
+        raise ValueError(f"y_true must be ({n_seq}+, {len(tasks)}): one row per sequence given to kmer_flip and one column per task "
+                         f"({tasks}), got shape {y.shape}.")
+    if not np.isfinite(y).all(): raise ValueError("y_true holds NaN or infinite values: drop or impute those genes first.")
+    col = pd.Series(range(len(tasks)), index=tasks)
+    err = lambda v: (v - y[table.seq.to_numpy(), col[table.task].to_numpy()]) ** 2
+    d = table.assign(sq_before=err(table.before.to_numpy()), sq_after=err(table.after.to_numpy()))
+    out = d.groupby(['seq', 'k', 'position', 'repeat'], sort=False)[['sq_before', 'sq_after']].mean().reset_index()
+    out = out.assign(rmse_before=np.sqrt(out.sq_before), rmse_after=np.sqrt(out.sq_after)).drop(columns=['sq_before', 'sq_after'])
+    out['delta_rmse'] = out.rmse_after - out.rmse_before
     return out
 
 # %% ../nbs/32_perturb.ipynb #6fe31f92

@@ -1,8 +1,10 @@
-"""`genobook.models.bert.load_hf_bert` against outputs computed by the real `transformers` library.
+"""`genobook.models.bert.load_hf_bert` and `load_hf_roberta` against outputs computed by the real `transformers` library.
 
-The fixtures under tests/fixtures/hf_bert/ were written once by tools/make_hf_fixtures.py (transformers 5.23, in a
-separate venv: transformers is not a genobook dependency). Each checkpoint is also converted here to the other weight
-format, so both heads are checked from both `model.safetensors` and `pytorch_model.bin`.
+The fixtures under tests/fixtures/hf_bert/ and tests/fixtures/hf_roberta/ were written once by
+tools/make_hf_fixtures.py (transformers 5.23 and 5.25, in a separate venv: transformers is not a genobook dependency).
+Each checkpoint is also converted here to the other weight format, so both heads are checked from both
+`model.safetensors` and `pytorch_model.bin`. The RoBERTa fixture's tokenizer is a `vocab.json` + `merges.txt` pair,
+and its batch holds rows of different lengths, so RoBERTa's position offsets (padding_idx + 1) are checked too.
 """
 import json, shutil
 from pathlib import Path
@@ -12,10 +14,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from genobook.tokenize import KmerTokenizer
-from genobook.models.bert import (BertForMLM, KmerBert, hf_kmer_tokenizer, load_hf_bert, read_hf_weights,
-                                  bert_config_from_hf)
+from genobook.models.bert import (BertForMLM, KmerBert, RobertaMeanPool, hf_kmer_tokenizer, load_hf_bert, read_hf_weights,
+                                  bert_config_from_hf, hf_bpe_tokenizer, load_hf_roberta, roberta_config_from_hf)
 
 FIX = Path(__file__).parent/'fixtures'/'hf_bert'
+RFIX = Path(__file__).parent/'fixtures'/'hf_roberta'
 TOL = 1e-5
 
 
@@ -24,19 +27,23 @@ def ref():
     return load_file(FIX/'reference.safetensors')
 
 
-@pytest.fixture(scope='module')
-def inputs():
-    d = json.loads((FIX/'inputs.json').read_text())
+def _inputs_of(fix: Path):
+    "The fixture batch of folder `fix`: ids, mask and the parsed inputs.json."
+    d = json.loads((fix/'inputs.json').read_text())
     return torch.tensor(d['ids']), torch.tensor(d['mask']), d
 
 
-def _copy(src: Path, dest: Path, fmt: str) -> Path:
-    "Checkpoint folder `src` copied to `dest` with its weights written as `fmt` ('bin' or 'safetensors')."
+@pytest.fixture(scope='module')
+def inputs(): return _inputs_of(FIX)
+
+
+def _copy(src: Path, dest: Path, fmt: str, files=('config.json', 'vocab.txt'), tied='cls.predictions.decoder.weight') -> Path:
+    "Checkpoint folder `src` copied to `dest` with its weights written as `fmt` ('bin' or 'safetensors'); the tied decoder left out of safetensors."
     dest.mkdir()
-    for f in ('config.json', 'vocab.txt'): shutil.copy(src/f, dest/f)
+    for f in files: shutil.copy(src/f, dest/f)
     sd = read_hf_weights(src)
     if fmt == 'bin': torch.save(sd, dest/'pytorch_model.bin')
-    else: save_file({k: v.clone() for k, v in sd.items() if k != 'cls.predictions.decoder.weight'}, dest/'model.safetensors')
+    else: save_file({k: v.clone() for k, v in sd.items() if k != tied}, dest/'model.safetensors')
     return dest
 
 
@@ -64,10 +71,8 @@ def test_tokenizer_reproduces_fixture_ids(inputs):
     assert mask.min() == 0, "the fixture batch should contain padding"
 
 
-@pytest.mark.parametrize('head,fmt', [('clf', 'safetensors'), ('clf', 'bin'), ('mlm', 'bin'), ('mlm', 'safetensors')])
-def test_outputs_match_transformers(folders, ref, inputs, head, fmt):
-    ids, mask, _ = inputs
-    model = load_hf_bert(folders[head, fmt], tokenizer=hf_kmer_tokenizer(FIX/'clf'))
+def _check_against(model, head: str, ref: dict, ids, mask):
+    "The model's outputs (fast and inspect paths), last hidden states and attention equal the `transformers` references."
     assert isinstance(model, KmerBert if head == 'clf' else BertForMLM) and not model.training
     with torch.no_grad():
         out, att = model(ids, mask, return_attention=True)
@@ -79,6 +84,13 @@ def test_outputs_match_transformers(folders, ref, inputs, head, fmt):
     torch.testing.assert_close(hidden, ref['hidden'], atol=TOL, rtol=0)
     assert len(att) == 2
     for i, a in enumerate(att): torch.testing.assert_close(a, ref[f'attn_{i}'], atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize('head,fmt', [('clf', 'safetensors'), ('clf', 'bin'), ('mlm', 'bin'), ('mlm', 'safetensors')])
+def test_outputs_match_transformers(folders, ref, inputs, head, fmt):
+    ids, mask, _ = inputs
+    model = load_hf_bert(folders[head, fmt], tokenizer=hf_kmer_tokenizer(FIX/'clf'))
+    _check_against(model, head, ref, ids, mask)
 
 
 def test_mlm_decoder_is_tied(folders):
@@ -119,3 +131,81 @@ def test_errors_name_the_problem(tmp_path):
     empty = tmp_path/'empty'; empty.mkdir(); shutil.copy(FIX/'clf'/'config.json', empty)
     with pytest.raises(ValueError, match='No model.safetensors or pytorch_model.bin'): load_hf_bert(empty)
     with pytest.raises(ValueError, match='No config.json'): bert_config_from_hf(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------- RoBERTa
+@pytest.fixture(scope='module')
+def rref(): return load_file(RFIX/'reference.safetensors')
+
+
+@pytest.fixture(scope='module')
+def rinputs(): return _inputs_of(RFIX)
+
+
+def _rcopy(src: Path, dest: Path, fmt: str) -> Path:
+    return _copy(src, dest, fmt, ('config.json', 'vocab.json', 'merges.txt'), 'lm_head.decoder.weight')
+
+
+@pytest.fixture(scope='module')
+def rfolders(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('hfr')
+    return {('clf', 'safetensors'): RFIX/'clf', ('clf', 'bin'): _rcopy(RFIX/'clf', tmp/'clf_bin', 'bin'),
+            ('mlm', 'bin'): RFIX/'mlm', ('mlm', 'safetensors'): _rcopy(RFIX/'mlm', tmp/'mlm_st', 'safetensors')}
+
+
+def test_roberta_fixture_layout():
+    "Hugging Face's RoBERTa layout: config.json, weights in both formats, the tokenizer as vocab.json + merges.txt; small."
+    for name in ('clf', 'mlm'):
+        assert all((RFIX/name/f).is_file() for f in ('config.json', 'vocab.json', 'merges.txt'))
+        assert json.loads((RFIX/name/'config.json').read_text())['model_type'] == 'roberta'
+    assert (RFIX/'clf'/'model.safetensors').is_file() and (RFIX/'mlm'/'pytorch_model.bin').is_file()
+    assert sum(f.stat().st_size for f in RFIX.rglob('*') if f.is_file()) < 500_000
+
+
+def test_bpe_tokenizer_reproduces_roberta_tokenizer(rinputs):
+    ids, mask, d = rinputs
+    tok = hf_bpe_tokenizer(RFIX)
+    got_ids, got_mask = tok.encode(d['seqs'], max_len=None)
+    assert torch.equal(got_ids, ids) and torch.equal(got_mask, mask)
+    assert mask.sum(1).unique().numel() > 1, "the fixture rows should differ in length (padding tests the position offsets)"
+    assert tok.decode(ids) == d['seqs']
+
+
+@pytest.mark.parametrize('head,fmt', [('clf', 'safetensors'), ('clf', 'bin'), ('mlm', 'bin'), ('mlm', 'safetensors')])
+def test_roberta_outputs_match_transformers(rfolders, rref, rinputs, head, fmt):
+    ids, mask, _ = rinputs
+    model = load_hf_roberta(rfolders[head, fmt])
+    assert model.config.positions == 'roberta' and model.config.eps == 1e-5
+    _check_against(model, head, rref, ids, mask)
+
+
+def test_roberta_positions_matter(rref, rinputs):
+    "With BERT's positions the same weights miss the reference: the offset is what makes them match."
+    ids, mask, _ = rinputs
+    good = load_hf_roberta(RFIX/'mlm')
+    wrong = load_hf_roberta(RFIX/'mlm', positions='bert', max_len=good.config.max_len)
+    with torch.no_grad(): assert (wrong.bert(ids, mask).hidden - rref['hidden']).abs().max() > 1e-2
+
+
+def test_roberta_body_into_mean_pool_regressor(rref, rinputs):
+    ids, mask, _ = rinputs
+    m = load_hf_roberta(RFIX/'mlm', head='regression', init_head=True, n_tasks=10)
+    assert isinstance(m, RobertaMeanPool)
+    with torch.no_grad():
+        torch.testing.assert_close(m.bert(ids, mask).hidden, rref['hidden'], atol=TOL, rtol=0)
+        assert m(ids, mask).shape == (4, 10)
+    with pytest.raises(ValueError, match='init_head=True'): load_hf_roberta(RFIX/'mlm', head='regression')
+
+
+def test_roberta_errors(tmp_path):
+    with pytest.raises(ValueError, match='use load_hf_bert'): load_hf_roberta(FIX/'clf')
+    with pytest.raises(ValueError, match='use load_hf_roberta'): bert_config_from_hf(RFIX/'clf')
+    raw = json.loads((RFIX/'clf'/'config.json').read_text())
+    assert roberta_config_from_hf(raw).max_tokens == raw['max_position_embeddings'] - raw['pad_token_id'] - 1
+    d = _rcopy(RFIX/'mlm', tmp_path/'broken', 'bin')
+    sd = read_hf_weights(d)
+    sd['roberta.encoder.layer.0.extra.weight'] = sd.pop('roberta.encoder.layer.0.output.dense.weight')
+    torch.save(sd, d/'pytorch_model.bin')
+    with pytest.raises(ValueError, match=r'roberta\.encoder\.layer\.0\.extra\.weight'): load_hf_roberta(d)
+    (d/'merges.txt').unlink()
+    with pytest.raises(ValueError, match=r'vocab\.json \+ merges\.txt'): hf_bpe_tokenizer(d)

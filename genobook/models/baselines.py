@@ -20,15 +20,16 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from ..core import batch_slices, check_int, default_device
 from ..seq import base_codes, one_hot, reverse_complement
-from ..motifs import Motif, check_motifs
+from ..motifs import Motif, check_motifs, jaspar_motifs
 from ..expr import LabelEncoder
 from ..split import Split
 from ..metrics import check_task, classification_metrics, regression_metrics
 
 # %% auto #0
-__all__ = ['kmer_names', 'kmer_counts', 'motif_threshold', 'motif_counts', 'KmerFeatures', 'MotifFeatures', 'kmer_ridge',
-           'kmer_logistic', 'motif_ridge', 'motif_logistic', 'expression_logistic', 'expression_forest',
-           'expression_mlp', 'Evaluation', 'evaluate', 'compare']
+__all__ = ['CORE_PROMOTER', 'kmer_names', 'kmer_counts', 'motif_threshold', 'motif_counts', 'KmerFeatures', 'MotifFeatures',
+           'kmer_ridge', 'kmer_logistic', 'motif_ridge', 'motif_logistic', 'expression_logistic', 'expression_forest',
+           'expression_mlp', 'Evaluation', 'evaluate', 'compare', 'core_promoter_motifs', 'PromoterFeatures',
+           'promoter_ridge']
 
 # %% ../../nbs/15_models.baselines.ipynb #800f9aa4
 def _check_k(k)->int:
@@ -417,3 +418,47 @@ def compare(results:dict,          # Model name → `Evaluation`, or that model'
         if missing: raise ValueError(f"Unknown metric(s) {missing}: choose among {list(df.columns)}.")
         df = df[list(metrics)]
     return df
+
+# %% ../../nbs/15_models.baselines.ipynb #23b61a10
+CORE_PROMOTER = {'TATA box': 'TBP', 'CCAAT box': 'NFYA', 'GC box': 'SP1', 'Inr': 'YY1'}   # element → the JASPAR CORE factor that binds it
+
+def core_promoter_motifs(tax_group:str='vertebrates', # JASPAR taxonomic group the matrices come from
+                         release:str|None=None,        # JASPAR release; None: the newest pyjaspar ships
+                        )->list[Motif]:               # One motif per element, named 'element (factor)'
+    "JASPAR CORE matrices of the core-promoter elements: TBP (TATA box), NFYA (CCAAT box), SP1 (GC box), YY1 (Inr)."
+    ms = jaspar_motifs(names=list(CORE_PROMOTER.values()), tax_group=tax_group, release=release)
+    by = {m.name.upper(): m for m in ms}
+    return [by[f.upper()]._replace(name=f'{e} ({by[f.upper()].name})') for e, f in CORE_PROMOTER.items()]
+
+class PromoterFeatures(TransformerMixin, BaseEstimator):
+    "Sequences → hand-engineered promoter features: per core-promoter motif its hit count and best score (both strands), GC content, length."
+    def __init__(self,
+                 motifs:Sequence[Motif]|None=None, # Motifs to count and score; None: `core_promoter_motifs()`
+                 threshold:float=1e-4,             # p-value of a hit (`motif_threshold`)
+                 batch_size:int=512,               # Sequences scanned at once
+                 device=None,                      # Torch device; None: CUDA when available
+                ):
+        self.motifs, self.threshold, self.batch_size, self.device = motifs, threshold, batch_size, device
+    def _motifs(self)->list[Motif]: return core_promoter_motifs() if self.motifs is None else check_motifs(self.motifs)
+    def fit(self, X, y=None):
+        for m in self._motifs(): motif_threshold(m, self.threshold)
+        return self
+    def transform(self, X)->np.ndarray:
+        ms = self._motifs()
+        args = (self.threshold, 'count', True, self.batch_size, self.device)
+        count = motif_counts(X, ms, *args)
+        best = motif_counts(X, ms, self.threshold, 'max', True, self.batch_size, self.device)
+        oh, lens = _motif_input(X)
+        known = oh.sum((1, 2)).numpy()                                       # A, C, G or T (N excluded)
+        gc = np.divide(oh[:, 1:3].sum((1, 2)).numpy(), known, out=np.zeros(len(known)), where=known > 0)
+        return np.column_stack([count, best, gc, lens]).astype(np.float32)
+    def get_feature_names_out(self, input_features=None)->np.ndarray:
+        names = _motif_labels(self._motifs())
+        return np.array([f'{n} count' for n in names] + [f'{n} best score' for n in names] + ['GC content', 'length'], dtype=object)
+
+def promoter_ridge(motifs:Sequence[Motif]|None=None, # Motifs; None: the four core-promoter elements
+                   alpha:float=1.0,                  # Ridge penalty (on standardised features)
+                   threshold:float=1e-4,             # p-value of a hit
+                  )->Pipeline:
+    "CornBERT's hand-engineered promoter baseline: core-promoter element counts and best scores, GC content and length → ridge."
+    return make_pipeline(PromoterFeatures(motifs, threshold), StandardScaler(), Ridge(alpha=alpha))

@@ -17,8 +17,9 @@ from .encoder import Encoder, EncoderConfig, EncoderOutput, activation_fn, mean_
 from ..tokenize import KmerTokenizer, BPETokenizer, mask_tokens
 
 # %% auto #0
-__all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'RobertaMeanPool', 'BertForMLM', 'bert_config_from_hf',
-           'hf_kmer_tokenizer', 'read_hf_weights', 'hf_bert_key', 'load_hf_bert']
+__all__ = ['BertConfig', 'BertEmbeddings', 'BertBody', 'KmerBert', 'RobertaMeanPool', 'roberta_bpe', 'roberta_config',
+           'BertForMLM', 'bert_config_from_hf', 'hf_kmer_tokenizer', 'read_hf_weights', 'hf_bert_key', 'load_hf_bert',
+           'roberta_config_from_hf', 'hf_bpe_tokenizer', 'hf_roberta_key', 'load_hf_roberta']
 
 # %% ../../nbs/12_models.bert.ipynb #21c0e520
 @dataclass
@@ -45,6 +46,7 @@ class BertConfig:
     head_hidden:int|None=None    # Width of RobertaMeanPool's two dense layers; None: d_model
     tie_embeddings:bool=True     # The MLM decoder shares the word-embedding matrix (BERT, RoBERTa, DNABERT)
     init_std:float=0.02          # Standard deviation of BERT's normal initialisation
+    positions:str='bert'         # 'bert': token i at position i; 'roberta': real tokens from pad_id + 1 on, padding at pad_id
 
     def __post_init__(self):
         for n in ('vocab_size', 'max_len', 'type_vocab_size', 'n_classes', 'n_tasks'): check_int(n, getattr(self, n))
@@ -57,6 +59,9 @@ class BertConfig:
         if self.head_hidden is not None: check_int('head_hidden', self.head_hidden)
         check_float('init_std', self.init_std)
         if not isinstance(self.tie_embeddings, bool): raise ValueError(f"tie_embeddings={self.tie_embeddings!r} must be True or False")
+        if self.positions not in ('bert', 'roberta'): raise ValueError(f"positions={self.positions!r} is unknown: choose 'bert' or 'roberta'")
+        if self.max_tokens < 1: raise ValueError(f"max_len={self.max_len} leaves no position for a token: RoBERTa positions start at "
+                                                 f"pad_id + 1 = {self.pad_id + 1}, so max_len must be larger")
         self.encoder_config()   # validates width, heads, layers, dropouts, activation and eps
 
     def encoder_config(self)->EncoderConfig:
@@ -64,6 +69,11 @@ class BertConfig:
         return EncoderConfig(d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers, d_ff=self.d_ff,
                              dropout=self.dropout, attn_dropout=self.attn_dropout, activation=self.activation,
                              norm_first=False, eps=self.eps)
+
+    @property
+    def max_tokens(self)->int:
+        "Longest token row the positions cover: `max_len`, less the `pad_id + 1` rows RoBERTa's offset skips."
+        return self.max_len - (self.pad_id + 1 if self.positions == 'roberta' else 0)
 
     @property
     def p_head(self)->float:
@@ -95,9 +105,10 @@ def _check_ids(ids, config:BertConfig):
                          f"{' of ' + str(ids.dtype) if torch.is_tensor(ids) else ''}")
     N, T = ids.shape
     if N == 0 or T == 0: raise ValueError(f"ids has shape {(N, T)}: give at least one row and one token")
-    if T > config.max_len:
-        raise ValueError(f"ids have {T} tokens per row but the model has max_len={config.max_len} positions: crop the "
-                         f"sequences, tokenize with max_len={config.max_len} (truncate=True), or build a model with a larger max_len")
+    if T > config.max_tokens:
+        off = f" ({config.max_tokens} tokens: RoBERTa positions start at pad_id + 1)" if config.positions == 'roberta' else ''
+        raise ValueError(f"ids have {T} tokens per row but the model has max_len={config.max_len} positions{off}: crop the "
+                         f"sequences, tokenize with max_len={config.max_tokens} (truncate=True), or build a model with a larger max_len")
     lo, hi = int(ids.min()), int(ids.max())
     if lo < 0 or hi >= config.vocab_size:
         bad = hi if hi >= config.vocab_size else lo
@@ -107,11 +118,17 @@ def _check_ids(ids, config:BertConfig):
 
 class BertEmbeddings(nn.Module):
     "Token + learned position + token-type embeddings, then LayerNorm and dropout: ids (N, T) to (N, T, d_model)."
+    def positions(self, ids:torch.Tensor)->torch.Tensor:
+        "Position of each token (N, T): 0..T-1 (BERT), or RoBERTa's pad_id + 1 onwards over the real tokens with pad_id for padding."
+        if self.config.positions == 'bert': return torch.arange(ids.shape[1], device=ids.device).expand_as(ids)
+        real = (ids != self.config.pad_id).long()
+        return torch.cumsum(real, 1) * real + self.config.pad_id
+
     def __init__(self, config:BertConfig):
         super().__init__()
         c = self.config = config
         self.word = nn.Embedding(c.vocab_size, c.d_model, padding_idx=c.pad_id)
-        self.position = nn.Embedding(c.max_len, c.d_model)
+        self.position = nn.Embedding(c.max_len, c.d_model, padding_idx=c.pad_id if c.positions == 'roberta' else None)
         self.token_type = nn.Embedding(c.type_vocab_size, c.d_model)
         self.norm = nn.LayerNorm(c.d_model, eps=c.eps)
         self.dropout = nn.Dropout(c.dropout)
@@ -121,7 +138,7 @@ class BertEmbeddings(nn.Module):
                )->torch.Tensor:                             # (N, T, d_model)
         _check_ids(ids, self.config)
         x = self.word(ids) + (self.token_type.weight[0] if token_type_ids is None else self.token_type(token_type_ids))
-        x = x + self.position.weight[:ids.shape[1]]
+        x = x + (self.position.weight[:ids.shape[1]] if self.config.positions == 'bert' else self.position(self.positions(ids)))
         return self.dropout(self.norm(x))
 
 # %% ../../nbs/12_models.bert.ipynb #d8eb6898
@@ -250,6 +267,30 @@ class RobertaMeanPool(_BertModel):
         pooled = mean_pool(out.hidden, mask, ids, (self.config.start_id, self.config.end_id))
         return self._outputs(self.head(pooled), out.attentions, return_attention)
 
+# %% ../../nbs/12_models.bert.ipynb #68167c19
+def roberta_bpe(seqs:list[str],        # Training sequences (the training split only)
+                n_tokens:int=5000,     # Tokens besides the 5 special ones: the 256 bytes and the learned merges (CornBERT: 5,000)
+                **kwargs,              # Passed to `BPETokenizer.train` (min_frequency, show_progress)
+               )->BPETokenizer:        # vocab_size = n_tokens + 5
+    "CornBERT's tokenizer: byte-level BPE with `n_tokens` tokens plus the 5 special ones (`<s>`, `<pad>`, `</s>`, `<unk>`, `<mask>`)."
+    check_int('n_tokens', n_tokens, 257, ": the 256 byte tokens and at least one merge")
+    return BPETokenizer.train(seqs, vocab_size=n_tokens + 5, **kwargs)
+
+def roberta_config(tok:BPETokenizer|None=None, # The tokenizer (its size and special ids); None: RoBERTa's ids and 5,005 tokens
+                   max_tokens:int=256,         # Longest token row, <s> and </s> included (CornBERT: 256)
+                   **kwargs,                   # Any other `BertConfig` field (n_tasks, dropouts, sizes, ...)
+                  )->BertConfig:
+    "CornBERT's RoBERTa: 6 layers, 6 heads, 768 wide, FFN 3072, LayerNorm eps 1e-5, RoBERTa positions, head dropout 0.2."
+    check_int('max_tokens', max_tokens)
+    ids = (dict(vocab_size=5005, start_id=0, pad_id=1, end_id=2, mask_id=4, type_vocab_size=1) if tok is None else
+           {f: v for f, v in BertConfig.from_tokenizer(tok).__dict__.items() if f.endswith('_id') or f in ('vocab_size', 'type_vocab_size')})
+    clash = sorted(set(kwargs) & {'vocab_size', 'pad_id', 'start_id', 'end_id', 'mask_id'}) if tok is not None else []
+    if clash: raise ValueError(f"{clash} come from the tokenizer: do not pass them to roberta_config")
+    ids.update({k: kwargs.pop(k) for k in list(kwargs) if k in ids})
+    preset = dict(d_model=768, n_heads=6, n_layers=6, d_ff=3072, eps=1e-5, head_dropout=0.2, positions='roberta',
+                  max_len=max_tokens + ids['pad_id'] + 1, activation='gelu', dropout=0.1, attn_dropout=0.1)
+    return BertConfig(**{**preset, **ids, **kwargs})
+
 # %% ../../nbs/12_models.bert.ipynb #666245c4
 class BertForMLM(_BertModel):
     "BERT with the masked-language-model head: token states → dense → activation → LayerNorm → tied decoder."
@@ -280,37 +321,45 @@ def _hf_folder(path)->Path:
     if not path.is_dir(): raise ValueError(f"{path} is not a folder: give the folder of a Hugging Face checkpoint (config.json + weights)")
     return path
 
-def bert_config_from_hf(hf:dict|str|Path,  # A parsed `config.json`, or the checkpoint folder / the config file
-                        **kwargs,          # Fields to set or override (special ids, n_classes, dropouts, ...)
-                       )->BertConfig:
-    "The `BertConfig` of a Hugging Face BERT `config.json`."
+def _hf_body_fields(hf:dict)->dict:
+    "The `BertConfig` fields of a Hugging Face BERT/RoBERTa `config.json` (checked)."
+    if hf.get('position_embedding_type', 'absolute') != 'absolute':
+        raise ValueError(f"position_embedding_type={hf['position_embedding_type']!r}: only learned absolute positions are supported")
+    if hf.get('is_decoder') or hf.get('add_cross_attention'):
+        raise ValueError("config.json describes a decoder (is_decoder/add_cross_attention): only encoders can be loaded")
+    act = hf.get('hidden_act', 'gelu')
+    if act not in _HF_ACT: raise ValueError(f"hidden_act={act!r} has no genobook equivalent: supported are {sorted(_HF_ACT)}")
+    need = ('vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings')
+    missing = [k for k in need if k not in hf]
+    if missing: raise ValueError(f"config.json lacks {missing}: is it a complete {hf.get('model_type', 'BERT')} config?")
+    labels = hf.get('id2label')
+    return dict(vocab_size=hf['vocab_size'], max_len=hf['max_position_embeddings'], d_model=hf['hidden_size'],
+                n_heads=hf['num_attention_heads'], n_layers=hf['num_hidden_layers'], d_ff=hf['intermediate_size'],
+                dropout=hf.get('hidden_dropout_prob', 0.1), attn_dropout=hf.get('attention_probs_dropout_prob', 0.1),
+                activation=_HF_ACT[act], eps=hf.get('layer_norm_eps', 1e-12), type_vocab_size=hf.get('type_vocab_size', 2),
+                n_classes=len(labels) if labels else hf.get('num_labels', 2), head_dropout=hf.get('classifier_dropout'),
+                tie_embeddings=hf.get('tie_word_embeddings', True), init_std=hf.get('initializer_range', 0.02))
+
+def _hf_config_json(hf, want:str, label:str)->dict:
+    "The parsed config.json of `hf` (a dict, a folder or the file), checked to describe a `want` model ('bert' or 'roberta')."
     if not isinstance(hf, dict):
         f = Path(hf).expanduser()
         f = f if f.is_file() else _hf_folder(f)/'config.json'
         if not f.is_file(): raise ValueError(f"No config.json in {f.parent}: a Hugging Face checkpoint folder has config.json beside its weights")
         hf = json.loads(f.read_text())
     kind, arch = hf.get('model_type'), hf.get('architectures') or []
-    if kind != 'bert' and not (kind is None and arch and all(str(a).startswith('Bert') for a in arch)):
-        raise ValueError(f"config.json describes a {kind or arch!r} model, not BERT (model_type 'bert'): load_hf_bert reads "
-                         "BERT/DNABERT checkpoints only")
-    if hf.get('position_embedding_type', 'absolute') != 'absolute':
-        raise ValueError(f"position_embedding_type={hf['position_embedding_type']!r}: only BERT's learned absolute positions are supported")
-    if hf.get('is_decoder') or hf.get('add_cross_attention'):
-        raise ValueError("config.json describes a decoder (is_decoder/add_cross_attention): only BERT encoders can be loaded")
-    act = hf.get('hidden_act', 'gelu')
-    if act not in _HF_ACT: raise ValueError(f"hidden_act={act!r} has no genobook equivalent: supported are {sorted(_HF_ACT)}")
-    need = ('vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings')
-    missing = [k for k in need if k not in hf]
-    if missing: raise ValueError(f"config.json lacks {missing}: is it a complete BERT config?")
-    labels = hf.get('id2label')
-    c = dict(vocab_size=hf['vocab_size'], max_len=hf['max_position_embeddings'], d_model=hf['hidden_size'],
-             n_heads=hf['num_attention_heads'], n_layers=hf['num_hidden_layers'], d_ff=hf['intermediate_size'],
-             dropout=hf.get('hidden_dropout_prob', 0.1), attn_dropout=hf.get('attention_probs_dropout_prob', 0.1),
-             activation=_HF_ACT[act], eps=hf.get('layer_norm_eps', 1e-12), type_vocab_size=hf.get('type_vocab_size', 2),
-             pad_id=hf.get('pad_token_id') or 0, n_classes=len(labels) if labels else hf.get('num_labels', 2),
-             head_dropout=hf.get('classifier_dropout'), tie_embeddings=hf.get('tie_word_embeddings', True),
-             init_std=hf.get('initializer_range', 0.02))
-    return BertConfig(**{**c, **kwargs})
+    if kind != want and not (kind is None and arch and all(str(a).lower().startswith(want) for a in arch)):
+        other = {'bert': 'load_hf_bert', 'roberta': 'load_hf_roberta'}.get(kind)
+        raise ValueError(f"config.json describes a {kind or arch!r} model, not {label} (model_type {want!r}): load_hf_{want} reads "
+                         f"{label} checkpoints only" + (f"; use {other} for {kind} checkpoints" if other else ''))
+    return hf
+
+def bert_config_from_hf(hf:dict|str|Path,  # A parsed `config.json`, or the checkpoint folder / the config file
+                        **kwargs,          # Fields to set or override (special ids, n_classes, dropouts, ...)
+                       )->BertConfig:
+    "The `BertConfig` of a Hugging Face BERT `config.json`."
+    hf = _hf_config_json(hf, 'bert', 'BERT')
+    return BertConfig(**{**_hf_body_fields(hf), 'pad_id': hf.get('pad_token_id') or 0, **kwargs})
 
 # %% ../../nbs/12_models.bert.ipynb #126e0550
 def _read_vocab(path)->list[str]:
@@ -402,6 +451,39 @@ def _special_from_vocab(tokens:list[str])->dict:
     pos = {t: i for i, t in enumerate(tokens)}
     return {f: next(pos[n] for n in ns if n in pos) for f, ns in names.items() if any(n in pos for n in ns)}
 
+def _auto_head(sd:dict, keyfn, heads:tuple, path:Path)->str:
+    "The one head whose weights `sd` holds."
+    has = {h for h in heads for k in sd if keyfn(k, h) not in (None, _SKIP) and not keyfn(k, h).startswith('bert.')}
+    if len(has) != 1:
+        raise ValueError(f"The checkpoint in {path} has {'no head' if not has else 'heads ' + str(sorted(has))}: pass head= one of "
+                         f"{list(heads)}" + (", with init_head=True to start it from random weights" if not has else ""))
+    return has.pop()
+
+def _fill(model:nn.Module, sd:dict, keyfn, head:str, path:Path, init_head:bool, family:str)->nn.Module:
+    "Copy the checkpoint's tensors into `model` by `keyfn`, naming every key that has no place and every weight missing."
+    config, target, new, unknown = model.config, model.state_dict(), {}, []
+    for k, v in sd.items():
+        t = keyfn(k, head)
+        if t is None: unknown.append(k); continue
+        if t is _SKIP or (t == 'decoder.weight' and config.tie_embeddings): continue   # tied: the embeddings are the decoder
+        if t not in target: unknown.append(k); continue
+        if tuple(v.shape) != tuple(target[t].shape):
+            raise ValueError(f"{k} has shape {tuple(v.shape)} but {t} in the model built from config.json has "
+                             f"{tuple(target[t].shape)}: config.json and the weights disagree (or an override changed a size)")
+        new[t] = v
+    if unknown: raise ValueError(f"{len(unknown)} weights in {path} have no place in a {family} {head} model: {unknown[:6]}. Is it a "
+                                 f"{family} variant with custom layers (e.g. DNABERT-2's ALiBi/GEGLU blocks)? Only the original {family} layout loads")
+    tied = {'decoder.weight'} if head == 'mlm' and config.tie_embeddings else set()
+    missing = [k for k in target if k not in new and k not in tied]
+    body_missing = [k for k in missing if k.startswith('bert.')]
+    if body_missing: raise ValueError(f"The checkpoint in {path} lacks {len(body_missing)} body weights, e.g. {body_missing[:6]}: "
+                                      f"it is not a complete {family} checkpoint")
+    if missing and not init_head:
+        raise ValueError(f"The checkpoint in {path} has no weights for the {head} head ({missing[:6]}): pass init_head=True to "
+                         "start the head from BERT's initialisation (e.g. to fine-tune a pretrained checkpoint)")
+    model.load_state_dict(new, strict=False)
+    return model.eval()
+
 def load_hf_bert(path:str|Path,             # Checkpoint folder: config.json + model.safetensors or pytorch_model.bin
                  head:str='auto',           # 'auto' (from the weights), 'classifier' (KmerBert) or 'mlm' (BertForMLM)
                  tokenizer=None,            # The tokenizer to check vocab.txt against (e.g. `hf_kmer_tokenizer(path)`)
@@ -412,12 +494,7 @@ def load_hf_bert(path:str|Path,             # Checkpoint folder: config.json + m
     path = _hf_folder(path)
     if head not in ('auto', 'classifier', 'mlm'): raise ValueError(f"head={head!r}: choose 'auto', 'classifier' or 'mlm'")
     sd = read_hf_weights(path)
-    if head == 'auto':
-        has = {h for h in ('classifier', 'mlm') for k in sd if hf_bert_key(k, h) not in (None, _SKIP) and not hf_bert_key(k, h).startswith('bert.')}
-        if len(has) != 1:
-            raise ValueError(f"The checkpoint in {path} has {'no head' if not has else 'both heads'} (classifier.*, cls.predictions.*): "
-                             "pass head='classifier' or head='mlm'" + (", with init_head=True to start it from random weights" if not has else ""))
-        head = has.pop()
+    if head == 'auto': head = _auto_head(sd, hf_bert_key, ('classifier', 'mlm'), path)
     ids = {}
     if tokenizer is not None:
         if (path/'vocab.txt').is_file(): _check_vocab(_read_vocab(path), tokenizer)
@@ -427,26 +504,88 @@ def load_hf_bert(path:str|Path,             # Checkpoint folder: config.json + m
     config = bert_config_from_hf(path, **{**ids, **kwargs})
     if tokenizer is not None and tokenizer.vocab_size != config.vocab_size:
         raise ValueError(f"config.json has vocab_size={config.vocab_size} but {tokenizer!r} has {tokenizer.vocab_size} tokens")
-    model = (KmerBert if head == 'classifier' else BertForMLM)(config)
-    target, new, unknown = model.state_dict(), {}, []
-    for k, v in sd.items():
-        t = hf_bert_key(k, head)
-        if t is None: unknown.append(k); continue
-        if t is _SKIP or (t == 'decoder.weight' and config.tie_embeddings): continue   # tied: the embeddings are the decoder
-        if t not in target: unknown.append(k); continue
-        if tuple(v.shape) != tuple(target[t].shape):
-            raise ValueError(f"{k} has shape {tuple(v.shape)} but {t} in the model built from config.json has "
-                             f"{tuple(target[t].shape)}: config.json and the weights disagree (or an override changed a size)")
-        new[t] = v
-    if unknown: raise ValueError(f"{len(unknown)} weights in {path} have no place in a BERT {head} model: {unknown[:6]}. Is it a "
-                                 "BERT variant with custom layers (e.g. DNABERT-2's ALiBi/GEGLU blocks)? Only the original BERT layout loads")
-    tied = {'decoder.weight'} if head == 'mlm' and config.tie_embeddings else set()
-    missing = [k for k in target if k not in new and k not in tied]
-    body_missing = [k for k in missing if k.startswith('bert.')]
-    if body_missing: raise ValueError(f"The checkpoint in {path} lacks {len(body_missing)} body weights, e.g. {body_missing[:6]}: "
-                                      "it is not a complete BERT checkpoint")
-    if missing and not init_head:
-        raise ValueError(f"The checkpoint in {path} has no weights for the {head} head ({missing}): pass init_head=True to "
-                         "start the head from BERT's initialisation (e.g. to fine-tune a pretrained checkpoint)")
-    model.load_state_dict(new, strict=False)
-    return model.eval()
+    return _fill((KmerBert if head == 'classifier' else BertForMLM)(config), sd, hf_bert_key, head, path, init_head, 'BERT')
+
+# %% ../../nbs/12_models.bert.ipynb #e6f1afdd
+def roberta_config_from_hf(hf:dict|str|Path,  # A parsed `config.json`, or the checkpoint folder / the config file
+                           **kwargs,          # Fields to set or override (special ids, n_tasks, dropouts, ...)
+                          )->BertConfig:
+    "The `BertConfig` of a Hugging Face RoBERTa `config.json`: RoBERTa positions, and its pad/bos/eos ids."
+    hf = _hf_config_json(hf, 'roberta', 'RoBERTa')
+    c = _hf_body_fields(hf)
+    c.update(positions='roberta', type_vocab_size=hf.get('type_vocab_size', 1), pad_id=hf.get('pad_token_id', 1),
+             start_id=hf.get('bos_token_id', 0), end_id=hf.get('eos_token_id', 2))
+    return BertConfig(**{**c, **kwargs})
+
+# %% ../../nbs/12_models.bert.ipynb #b6052a61
+def hf_bpe_tokenizer(path:str|Path,   # Checkpoint folder holding vocab.json and merges.txt
+                     special_tokens:tuple=('<s>', '<pad>', '</s>', '<unk>', '<mask>'), # (start, padding, end, unknown, mask)
+                    )->BPETokenizer:
+    "The byte-level BPE tokenizer of a RoBERTa checkpoint's `vocab.json` + `merges.txt`, as a genobook `BPETokenizer`."
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, processors
+    path = _hf_folder(path)
+    vf, mf = path/'vocab.json', path/'merges.txt'
+    lost = [f.name for f in (vf, mf) if not f.is_file()]
+    if lost: raise ValueError(f"No {' or '.join(lost)} in {path}: a RoBERTa tokenizer is given as vocab.json + merges.txt")
+    try: vocab = json.loads(vf.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{vf} is not JSON ({e}): it should map each token to its id") from None
+    if not isinstance(vocab, dict) or not all(isinstance(v, int) for v in vocab.values()):
+        raise ValueError(f"{vf} must map tokens to integer ids, e.g. {{\"<s>\": 0, ...}}")
+    missing = [t for t in special_tokens if t not in vocab]
+    if missing: raise ValueError(f"{vf} lacks the special tokens {missing}: pass special_tokens= the checkpoint's (start, padding, end, unknown, mask)")
+    tok = Tokenizer(models.BPE.from_file(str(vf), str(mf)))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(list(special_tokens))
+    bos, _, eos, _, _ = special_tokens
+    tok.post_processor = processors.RobertaProcessing((eos, vocab[eos]), (bos, vocab[bos]), trim_offsets=False, add_prefix_space=False)
+    return BPETokenizer(tok, tuple(special_tokens))
+
+# %% ../../nbs/12_models.bert.ipynb #004c7fb1
+_ROBERTA_HEADS = {'mlm': {'lm_head.dense': 'transform', 'lm_head.layer_norm': 'norm', 'lm_head.decoder': 'decoder'},
+                  'classifier': {'classifier.dense': 'pooler', 'classifier.out_proj': 'classifier'},
+                  'regression': {}}
+
+def hf_roberta_key(key:str,   # A key of a Hugging Face RoBERTa state dict
+                   head:str,  # 'mlm' (BertForMLM), 'classifier' (KmerBert) or 'regression' (RobertaMeanPool)
+                  ):          # The genobook key, `_SKIP` for keys of other heads and buffers, None when unknown
+    "Translate one Hugging Face RoBERTa state-dict key into genobook's."
+    if key == 'lm_head.bias': return 'decoder.bias' if head == 'mlm' else _SKIP
+    if key.endswith('position_ids'): return _SKIP                # a buffer, not a weight
+    mod, _, par = key.rpartition('.')
+    body = mod[8:] if mod.startswith('roberta.') else mod
+    if body.startswith('pooler.'): return _SKIP                  # RobertaModel's pooler: no genobook head reads it
+    if body.startswith(('embeddings.', 'encoder.')):
+        t = hf_bert_key('bert.' + body + '.' + par, 'mlm')        # the body is BERT's, key for key
+        return t if t is _SKIP or (t is not None and t.startswith('bert.')) else None
+    for h, names in _ROBERTA_HEADS.items():
+        if mod in names: return f'{names[mod]}.{par}' if h == head else _SKIP
+    return None
+
+def load_hf_roberta(path:str|Path,          # Checkpoint folder: config.json + model.safetensors or pytorch_model.bin (+ vocab.json, merges.txt)
+                    head:str='auto',        # 'auto' (from the weights), 'mlm' (BertForMLM), 'classifier' (KmerBert on <s>), 'regression' (RobertaMeanPool)
+                    tokenizer:BPETokenizer|None=None, # Checked against vocab.json; None: `hf_bpe_tokenizer(path)` when the folder has one
+                    init_head:bool=False,   # Start a head the checkpoint lacks from BERT's initialisation ('regression' always needs it)
+                    **kwargs,               # BertConfig fields to override (n_tasks, head_dropout, ...)
+                   )->BertForMLM|KmerBert|RobertaMeanPool: # The model in eval mode
+    "Load a Hugging Face RoBERTa checkpoint (CornBERT's layout) into genobook's BERT family, without `transformers`."
+    path = _hf_folder(path)
+    if head not in ('auto', 'mlm', 'classifier', 'regression'): raise ValueError(f"head={head!r}: choose 'auto', 'mlm', 'classifier' or 'regression'")
+    roberta_config_from_hf(path)                                 # a RoBERTa config.json, before reading any weight
+    sd = read_hf_weights(path)
+    if head == 'auto': head = _auto_head(sd, hf_roberta_key, ('mlm', 'classifier'), path)
+    folder_tok = hf_bpe_tokenizer(path) if (path/'vocab.json').is_file() else None
+    if tokenizer is not None and folder_tok is not None and tokenizer.vocab != folder_tok.vocab:
+        diff = next(t for t in sorted(set(tokenizer.vocab) | set(folder_tok.vocab), key=str)
+                    if tokenizer.vocab.get(t) != folder_tok.vocab.get(t))
+        raise ValueError(f"The tokenizer and {path/'vocab.json'} disagree on token {diff!r} (id {tokenizer.vocab.get(diff)} vs "
+                         f"{folder_tok.vocab.get(diff)}): use hf_bpe_tokenizer(path), the checkpoint's own")
+    tok = tokenizer or folder_tok
+    ids = {} if tok is None else {f: v for f, v in BertConfig.from_tokenizer(tok).__dict__.items() if f.endswith('_id')}
+    if head == 'classifier' and 'classifier.out_proj.weight' in sd and 'n_classes' not in kwargs:
+        kwargs['n_classes'] = sd['classifier.out_proj.weight'].shape[0]
+    config = roberta_config_from_hf(path, **{**ids, **kwargs})
+    if tok is not None and tok.vocab_size != config.vocab_size:
+        raise ValueError(f"config.json has vocab_size={config.vocab_size} but the tokenizer has {tok.vocab_size} tokens")
+    cls = {'mlm': BertForMLM, 'classifier': KmerBert, 'regression': RobertaMeanPool}[head]
+    return _fill(cls(config), sd, hf_roberta_key, head, path, init_head, 'RoBERTa')

@@ -19,7 +19,7 @@ from .encoder import EncoderConfig, Encoder, sinusoidal_positions
 
 # %% auto #0
 __all__ = ['LongSeqConfig', 'one_hot_embedding', 'SameConv1d', 'bin_intervals', 'position_to_token', 'bins_with_n',
-           'LongSeqTransformer', 'saved_tensor_bytes']
+           'LongSeqTransformer', 'saved_tensor_bytes', 'read_keras_h5', 'load_keras_gxbert']
 
 # %% ../../nbs/13_models.longseq.ipynb #aae281f4
 _MLP_ACTS = {'relu': 'relu', 'gelu': 'gelu', 'gelu_tanh': 'gelu_tanh', 'tanh': 'tanh', 'identity': 'none'}  # name → genobook.core.ACTIVATIONS
@@ -301,3 +301,105 @@ def saved_tensor_bytes(model:nn.Module,  # Any model
             for b, old in buffers: b.copy_(old)
     df = pd.DataFrame(rows, columns=['shape', 'bytes', 'ptr']).drop_duplicates('ptr').drop(columns='ptr')
     return df.sort_values('bytes', ascending=False, ignore_index=True)
+
+# %% ../../nbs/13_models.longseq.ipynb #0e964b7b
+def read_keras_h5(path,                 # A Keras HDF5 file: `model.save('m.h5')` (weights under model_weights/) or `model.save_weights('w.h5')`
+                 )->list[tuple[str, dict[str, np.ndarray]]]: # (layer name, {weight name: array}) in the file's layer order, weightless layers left out
+    "The weights of a Keras HDF5 file, layer by layer, read with h5py (no TensorFlow)."
+    try: import h5py
+    except ImportError: raise ImportError("Reading Keras HDF5 files needs h5py: pip install h5py") from None
+    from pathlib import Path
+    path = Path(path).expanduser()
+    if not path.is_file(): raise ValueError(f"{path} is not a file: give a Keras .h5 file (model.save('m.h5') or model.save_weights('w.h5')).")
+    text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+    try: f = h5py.File(path, 'r')
+    except OSError as e: raise ValueError(f"{path} is not an HDF5 file ({e}): a TensorFlow SavedModel folder must first be saved as .h5 "
+                                          "with TensorFlow: tf.keras.models.load_model(folder).save_weights('gxbert.h5')") from None
+    with f:
+        g = f['model_weights'] if 'model_weights' in f else f
+        if 'layer_names' not in g.attrs:
+            raise ValueError(f"{path} is HDF5 but not a Keras weight file: it has no 'layer_names' attribute (at its root or under model_weights).")
+        out = []
+        for ln in map(text, g.attrs['layer_names']):
+            names = [text(w) for w in g[ln].attrs.get('weight_names', [])]
+            if names: out.append((ln, {w: np.array(g[ln][w]) for w in names}))
+    return out
+
+# %% ../../nbs/13_models.longseq.ipynb #1759fbd0
+def _keras_roles(layers:list)->dict:
+    "GX-BERT's weights by role, from the layer order and the weight shapes (not from the automatic names, which vary between Keras versions)."
+    R = dict(convs=[], dense=[], blocks=[], embed=None, reg=None, bn=None)
+    last = lambda ws, suffix: next((a for n, a in ws.items() if n.endswith(suffix)), None)
+    for ln, ws in layers:
+        if any('/query/' in n for n in ws):
+            part = lambda p, v: last({n: a for n, a in ws.items() if f'/{p}/' in n}, f'{v}:0')
+            att = {p: (part(p, 'kernel'), part(p, 'bias')) for p in ('query', 'key', 'value', 'attention_output')}
+            rest = [(n, a) for n, a in ws.items() if not any(f'/{p}/' in n for p in att)]
+            dense = [a for n, a in rest if n.endswith('kernel:0')]
+            dbias = [a for n, a in rest if n.endswith('bias:0')]
+            gam, bet = [a for n, a in rest if n.endswith('gamma:0')], [a for n, a in rest if n.endswith('beta:0')]
+            if len(dense) != 2 or len(gam) != 2 or len(bet) != 2 or any(v is None for kb in att.values() for v in kb):
+                raise ValueError(f"Layer {ln!r} looks like a transformer block (it has attention weights) but not like GX-BERT's: expected "
+                                 f"query/key/value/attention_output kernels and biases, 2 feed-forward Dense layers and 2 LayerNormalizations, "
+                                 f"got {len(dense)} Dense kernels and {len(gam)} LayerNorm gammas.")
+            R['blocks'].append(dict(name=ln, att=att, ff=list(zip(dense, dbias)), norms=list(zip(gam, bet))))
+        elif any(n.endswith('embeddings:0') for n in ws):
+            e = last(ws, 'embeddings:0')
+            key = 'embed' if e.shape[0] == 5 else 'reg' if e.shape[0] == 1 else None
+            if key is None: raise ValueError(f"Layer {ln!r} holds an embedding of shape {e.shape}: GX-BERT has Embedding(5, d) for A, C, G, T, N and (1, d) for [REG].")
+            R[key] = (ln, e)
+        elif any(n.endswith('moving_mean:0') for n in ws):
+            R['bn'] = (ln, {k: last(ws, f'{k}:0') for k in ('gamma', 'beta', 'moving_mean', 'moving_variance')})
+        elif (k := last(ws, 'kernel:0')) is not None and k.ndim == 3: R['convs'].append((ln, k, last(ws, 'bias:0')))
+        elif k is not None and k.ndim == 2: R['dense'].append((ln, k, last(ws, 'bias:0')))
+        else: raise ValueError(f"Layer {ln!r} with weights {list(ws)} has no place in GX-BERT's architecture (embedding, Conv1D, Dense, "
+                               "BatchNormalization, transformer block): is this GX-BERT's multiconv_proj model?")
+    missing = [k for k in ('embed', 'reg', 'bn') if R[k] is None] + (['Conv1D layers'] if not R['convs'] else []) + (['transformer blocks'] if not R['blocks'] else [])
+    if missing: raise ValueError(f"No {', '.join(missing)} in the file: GX-BERT has an Embedding(5, d), Conv1D layers, a BatchNormalization, "
+                                 "an Add_REG embedding and transformer blocks.")
+    if len(R['dense']) < 3:
+        raise ValueError(f"{len(R['dense'])} top-level Dense layers, but GX-BERT has at least 3 (the projection after the convolutions, "
+                         "the [REG] pooler and the output).")
+    return R
+
+def load_keras_gxbert(path,            # Keras HDF5 file of a GX-BERT model (see `read_keras_h5`)
+                      length:int=65536,  # Input length in bases (not stored in the weights)
+                      bin_size:int=128,  # Average-pooling size (not stored in the weights)
+                      **config,          # Other `LongSeqConfig` fields to set (eps, mask_n, mlp_activations, ...)
+                     )->LongSeqTransformer: # In eval mode
+    "GX-BERT's published Keras weights (HDF5) in a `LongSeqTransformer`: sizes read off the weight shapes, every tensor transposed to PyTorch's layout."
+    R = _keras_roles(read_keras_h5(path))
+    E = R['embed'][1]; d = E.shape[1]
+    proj, pooler, *mlp, out = R['dense']
+    q = R['blocks'][0]['att']['query'][0]
+    inferred = dict(length=length, bin_size=bin_size, d_model=d, conv_kernels=[k.shape[0] for _, k, _ in R['convs']],
+                    n_heads=q.shape[1], head_dim=q.shape[2], n_layers=len(R['blocks']), d_ff=R['blocks'][0]['ff'][0][0].shape[1],
+                    mlp=[k.shape[1] for _, k, _ in mlp], n_extra=(mlp[0][1] if mlp else out[1]).shape[0] - d, n_outputs=out[1].shape[1])
+    if 'mlp_activations' not in config:
+        inferred['mlp_activations'] = (['relu', 'gelu'] + ['gelu'] * len(mlp))[:len(mlp)]   # the seed's: relu, then gelu
+    model = LongSeqTransformer(LongSeqConfig(**{**inferred, **config})).eval()
+    t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    sd = {'embed.weight': t(E), 'reg': t(R['reg'][1].reshape(1, 1, d)),
+          'proj.weight': t(proj[1].T), 'proj.bias': t(proj[2]), 'pooler.weight': t(pooler[1].T), 'pooler.bias': t(pooler[2]),
+          'out.weight': t(out[1].T), 'out.bias': t(out[2])}
+    for i, (_, k, b) in enumerate(R['convs']): sd[f'convs.{i}.weight'], sd[f'convs.{i}.bias'] = t(k.transpose(2, 1, 0)), t(b)
+    for i, (_, k, b) in enumerate(mlp): sd[f'mlp.{i}.weight'], sd[f'mlp.{i}.bias'] = t(k.T), t(b)
+    bn = R['bn'][1]
+    sd.update({'norm.weight': t(bn['gamma']), 'norm.bias': t(bn['beta']), 'norm.running_mean': t(bn['moving_mean']),
+               'norm.running_var': t(bn['moving_variance']), 'norm.num_batches_tracked': torch.tensor(0)})
+    for i, blk in enumerate(R['blocks']):
+        p = f'encoder.layers.{i}.'
+        for kp, tp in (('query', 'q'), ('key', 'k'), ('value', 'v')):
+            k, b = blk['att'][kp]
+            sd[f'{p}attn.{tp}.weight'], sd[f'{p}attn.{tp}.bias'] = t(k.reshape(d, -1).T), t(b.reshape(-1))
+        k, b = blk['att']['attention_output']
+        sd[f'{p}attn.out.weight'], sd[f'{p}attn.out.bias'] = t(k.reshape(-1, d).T), t(b)
+        for j, (k, b) in enumerate(blk['ff']): sd[f'{p}ff{j + 1}.weight'], sd[f'{p}ff{j + 1}.bias'] = t(k.T), t(b)
+        for j, (g, b) in enumerate(blk['norms']): sd[f'{p}norm{j + 1}.weight'], sd[f'{p}norm{j + 1}.bias'] = t(g), t(b)
+    target = model.state_dict()
+    bad = [(k, tuple(v.shape), tuple(target[k].shape)) for k, v in sd.items() if k in target and tuple(v.shape) != tuple(target[k].shape)]
+    if bad: raise ValueError(f"{bad[0][0]} is {bad[0][1]} in the file but {bad[0][2]} in the model: the overrides {config} disagree with the weights.")
+    missing = sorted(set(target) - set(sd))
+    if missing: raise ValueError(f"The file fills no {missing[:4]}: the overrides {config} ask for layers GX-BERT's file does not have.")
+    model.load_state_dict(sd)
+    return model
