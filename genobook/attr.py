@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+import torch.nn.functional as F
 from captum.attr import Saliency, InputXGradient, IntegratedGradients, GuidedBackprop, NoiseTunnel
 from .core import (check_samples, default_device, eval_on, atomic_write, check_int, check_float, check_choice, is_int, output_matrix,
                            batch_slices, check_extra_args, resolve_target)
@@ -19,18 +20,30 @@ from .seq import check_one_hot
 from .tokenize import kmer_to_nucleotide
 
 # %% auto #0
-__all__ = ['METHODS', 'GRADIENT_KINDS', 'token_baseline', 'Attribution', 'attribute', 'token_to_nucleotide', 'process_gradients',
-           'class_importance', 'importance_table', 'write_rnk', 'plot_attribution_logo', 'plot_gene_importance']
+__all__ = ['METHODS', 'OUTPUTS', 'GRADIENT_KINDS', 'token_baseline', 'Attribution', 'attribute', 'token_to_nucleotide',
+           'process_gradients', 'class_importance', 'importance_table', 'write_rnk', 'plot_attribution_logo',
+           'plot_gene_importance']
 
 # %% ../nbs/30_attr.ipynb #14d0c18c
 METHODS = ('saliency', 'input_x_gradient', 'ig', 'sg_ig', 'vg_ig', 'gb', 'sg_gb', 'vg_gb', 'deeplift_shap')
+OUTPUTS = ('logit', 'log_prob', 'prob')
 _NOISE = {'sg_ig': ('ig', 'smoothgrad_sq'), 'vg_ig': ('ig', 'vargrad'), 'sg_gb': ('gb', 'smoothgrad_sq'), 'vg_gb': ('gb', 'vargrad')}
 
+def _as_output(out, output:str)->torch.Tensor|tuple:
+    "The model's raw output (`'logit'`), or its class log-probabilities / probabilities: (log-)softmax over the columns, (log-)sigmoid of one logit."
+    if output == 'logit': return out
+    if isinstance(out, (tuple, list)):
+        raise ValueError(f"output={output!r} turns one head of class logits into probabilities, but the model returns {len(out)} "
+                         "heads: use output='logit', or a target callable that computes the probability you want.")
+    z = output_matrix(out)
+    if z.shape[1] == 1: return F.logsigmoid(z) if output == 'log_prob' else torch.sigmoid(z)   # one logit: P(class 1)
+    return F.log_softmax(z, 1) if output == 'log_prob' else F.softmax(z, 1)
+
 class _Objective(nn.Module):
-    "The per-sample scalar captum attributes: `model(x, *args)` at the target (`t`, the last forward argument)."
-    def __init__(self, model:nn.Module, select:Callable|None=None, embeddings:nn.Module|None=None, keepdim:bool=False):
+    "The per-sample scalar captum attributes: `model(x, *args)` (as `output`) at the target (`t`, the last forward argument)."
+    def __init__(self, model:nn.Module, select:Callable|None=None, embeddings:nn.Module|None=None, keepdim:bool=False, output:str='logit'):
         super().__init__()
-        self.model, self.select, self.embeddings, self.keepdim = model, select, embeddings, keepdim
+        self.model, self.select, self.embeddings, self.keepdim, self.output = model, select, embeddings, keepdim, output
 
     def forward(self, x, *rest):
         *args, t = rest
@@ -39,6 +52,7 @@ class _Objective(nn.Module):
             h = self.embeddings.register_forward_hook(lambda m, i, o: x)
             try: out = self.model(*args)
             finally: h.remove()
+        out = _as_output(out, self.output)
         if self.select is not None:
             y = self.select(out)
             if not torch.is_tensor(y) or y.shape != (len(x),):
@@ -46,6 +60,11 @@ class _Objective(nn.Module):
                                  f"{tuple(y.shape) if torch.is_tensor(y) else type(y).__name__}.")
         else: y = output_matrix(out).gather(1, t.long()[:, None])[:, 0]
         return y[:, None] if self.keepdim else y
+
+class _InputAt(nn.Module):
+    "`model` with its input `k` moved first: `forward(x_k, *others) = model(*others[:k], x_k, *others[k:])`."
+    def __init__(self, model:nn.Module, k:int): super().__init__(); self.model, self.k = model, k
+    def forward(self, x, *others): return self.model(*others[:self.k], x, *others[self.k:])
 
 # %% ../nbs/30_attr.ipynb #f10dcfe9
 def token_baseline(ids:torch.Tensor,   # Token ids (N, T), [CLS] first
@@ -229,7 +248,9 @@ def attribute(model:nn.Module,           # Any module with `y = model(X, *args)`
               *args:torch.Tensor,        # Extra per-sample inputs (an attention mask, ...), batched with X, not attributed
               method:str='ig',           # One of `METHODS`
               target=None,               # None (one output), int, (N,) per-sample ints, or callable(output) -> (N,)
-              baselines=None,            # References in the space of X: `baselines[i]` (after broadcasting) is sample i's; deeplift_shap: (N, n_refs, 4, L); None: the method's default (zeros; dinucleotide shuffles for deeplift_shap; [CLS] [PAD] … [SEP] for token models)
+              output:str='logit',        # What is attributed: 'logit' (the raw output), 'log_prob' or 'prob' of the target class
+              wrt:int|str=0,             # The input attributed: 0 (X), k (args[k-1], the others held), or 'all' (a tuple, one per input)
+              baselines=None,            # References in the space of X: `baselines[i]` (after broadcasting) is sample i's; deeplift_shap: (N, n_refs, 4, L); None: the method's default (zeros; dinucleotide shuffles for deeplift_shap; [CLS] [PAD] … [SEP] for token models); wrt='all': a tuple, one per input
               n_steps:int=50,            # IG integration points
               internal_batch_size:int|None=None, # IG: rows per forward pass across the interpolation steps; None: all at once
               nt_samples:int=5,          # Noise tunnels: noisy copies per sample
@@ -241,9 +262,27 @@ def attribute(model:nn.Module,           # Any module with `y = model(X, *args)`
               batch_size:int=32,         # Samples per batch
               device=None,               # None: CUDA when available, else CPU
               verbose:bool=False,        # Show a progress bar
-             )->torch.Tensor|Attribution: # Shaped like X ((N, T) for token ids), on the CPU
-    "Attributions of `model`'s `target` output to the features of `X`, by any method of `METHODS`, batched."
-    check_choice('method', method, METHODS)
+             )->torch.Tensor|Attribution|tuple: # Shaped like the input attributed ((N, T) for token ids), on the CPU; a tuple for wrt='all'
+    "Attributions of `model`'s `target` output to the features of `X` (or of another input), by any method of `METHODS`, batched."
+    check_choice('method', method, METHODS); check_choice('output', output, OUTPUTS)
+    if method == 'deeplift_shap' and output != 'logit':
+        raise ValueError(f"output={output!r} with method='deeplift_shap': tangermeme's DeepLIFT has no rule for the softmax, so its "
+                         "scores would not add up; attribute the logit (output='logit'), or use 'ig' for log-probabilities.")
+    if wrt != 0:
+        inputs, opts = (X, *args), dict(method=method, target=target, output=output, n_steps=n_steps, internal_batch_size=internal_batch_size,
+                    nt_samples=nt_samples, stdevs=stdevs, n_shuffles=n_shuffles, seed=seed, return_delta=return_delta,
+                    tolerance=tolerance, batch_size=batch_size, device=device, verbose=verbose)
+        if embedding_layer(model) is not None:
+            raise ValueError(f"wrt={wrt!r}: a token model is attributed at its embeddings, for the ids (wrt=0) only.")
+        if wrt == 'all':
+            if baselines is not None and (not isinstance(baselines, (tuple, list)) or len(baselines) != len(inputs)):
+                raise ValueError(f"wrt='all' takes baselines=None or a tuple of {len(inputs)} (one per input, None for the default).")
+            bases = [None] * len(inputs) if baselines is None else list(baselines)
+            return tuple(attribute(model, *inputs, wrt=k, baselines=b, **opts) for k, b in enumerate(bases))
+        if not is_int(wrt) or not 0 <= wrt < len(inputs):
+            raise ValueError(f"wrt={wrt!r} must be 'all' or the index of an input: 0 (X) to {len(inputs) - 1} (the model gets {len(inputs)}).")
+        k = int(wrt)
+        if k: return attribute(_InputAt(model, k), inputs[k], *inputs[:k], *inputs[k + 1:], baselines=baselines, **opts)
     emb = embedding_layer(model)
     _check_inputs(model, X, args, emb is not None, method)
     bs, n_steps, internal_batch_size, nt_samples, stdevs, tolerance = _check_options(
@@ -252,7 +291,7 @@ def attribute(model:nn.Module,           # Any module with `y = model(X, *args)`
     with eval_on(model, dev):
         with torch.no_grad(): probe = model(X[:2].to(dev), *(a[:2].to(dev) for a in args))
         t, select = resolve_target(target, probe, len(X))
-        objective = _Objective(model, select, emb)
+        objective = _Objective(model, select, emb, output=output)
         base = _resolve_baselines(model, X, args, baselines, emb is not None, method)
         if method == 'deeplift_shap': return _deeplift_shap(objective, X, args, t, base, n_shuffles, seed, bs, dev, verbose, tolerance)
         run = _captum_method(objective, method, n_steps, internal_batch_size, nt_samples, stdevs)

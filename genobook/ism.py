@@ -33,6 +33,18 @@ def _prepare(model:nn.Module, X, args:tuple, start, end, batch_size)->tuple[torc
     check_extra_args(args, len(X), 'sequence'); check_int('batch_size', batch_size)
     return X, start, end
 
+def _wrt(wrt, X, args:tuple)->tuple[int, torch.Tensor, tuple]:
+    "(k, the input mutated, the other inputs in order) for `wrt`, the index of the mutated input among (X, *args)."
+    inputs = (X, *args)
+    if not is_int(wrt) or not 0 <= wrt < len(inputs):
+        raise ValueError(f"wrt={wrt!r} must be 'all' or the index of the input to mutate: 0 (X) to {len(inputs) - 1} (the model gets {len(inputs)}).")
+    k = int(wrt)
+    return k, inputs[k], inputs[:k] + inputs[k + 1:]
+
+def _at(model:nn.Module, k:int):
+    "`model` called with input `k` first: `f(x_k, *others)` (the model itself for k = 0)."
+    return model if k == 0 else (lambda x, *others: model(*others[:k], x, *others[k:]))
+
 # %% ../nbs/31_ism.ipynb #ceca85f2
 def _dtype(model:nn.Module, X:torch.Tensor)->torch.dtype:
     "The floating type the model computes in (its first floating parameter), else X's."
@@ -232,19 +244,24 @@ def ism(model:nn.Module,          # Any module with `y = model(X, *args)`
         end:int|None=None,        # One past the last mutated position; None: the sequence's end
         outputs=None,             # Output column or list of columns to keep (after tuples are concatenated); None: all
         fast:bool|str='auto',     # 'auto': fast exact ISM where the model allows it; True: insist; False: never
+        wrt:int|str=0,            # The input mutated: 0 (X), k (args[k-1], the others unchanged), or 'all' (a tuple, one per input)
         batch_size:int=256,       # Mutants per forward pass
         device:str|torch.device|None=None, # None: CUDA when available, else CPU
         verbose:bool=False,       # Show a progress bar
-       )->torch.Tensor:           # (N, 4, W, T) predictions for every substitution; the reference base holds f(x)
+       )->torch.Tensor|tuple:     # (N, 4, W, T) predictions for every substitution; the reference base holds f(x). A tuple for wrt='all'
     "Exact in-silico saturation mutagenesis: the model's outputs for every single-base substitution in [start, end)."
-    X, start, end = _prepare(model, X, args, start, end, batch_size)
     if fast not in ('auto', True, False): raise ValueError(f"fast={fast!r} must be 'auto', True or False.")
-    plan = _fast_plan(model, len(args)) if fast else None
+    if wrt == 'all': return tuple(ism(model, X, *args, start=start, end=end, outputs=outputs, fast=fast, wrt=k, batch_size=batch_size,
+                                      device=device, verbose=verbose) for k in range(1 + len(args)))
+    k, X, args = _wrt(wrt, X, args)
+    X, start, end = _prepare(model, X, args, start, end, batch_size)
+    if k and fast is True: raise ValueError(f"fast=True walks the layers reading input 0 (genobook.protocol.local_layers), not input {k}: use fast='auto' or False.")
+    plan = _fast_plan(model, len(args)) if fast and not k else None
     if fast is True and isinstance(plan, str): raise ValueError(f"fast=True cannot be used: {plan}. Use fast=False (or 'auto').")
     dev, dtype = default_device(device), _dtype(model, X)
     with eval_on(model, dev), torch.no_grad():
         if isinstance(plan, tuple): raw = _ism_fast(model, plan, X, args, start, end, outputs, batch_size, dev, dtype, verbose)
-        else: raw = _ism_plain(model, X, args, start, end, outputs, batch_size, dev, dtype, verbose)
+        else: raw = _ism_plain(_at(model, k), X, args, start, end, outputs, batch_size, dev, dtype, verbose)
     idx = output_columns(outputs, raw.shape[-1])
     return raw if idx is None else raw[..., idx]
 
@@ -302,17 +319,22 @@ def tism(model:nn.Module,          # Any differentiable module with `y = model(X
          start:int=0,              # First position of the window
          end:int|None=None,        # One past the last position; None: the sequence's end
          outputs=None,             # Output column or list of columns (after tuples are concatenated); None: all
+         wrt:int|str=0,            # The input mutated: 0 (X), k (args[k-1], the others unchanged), or 'all' (a tuple, one per input)
          batch_size:int=64,        # Sequences per forward/backward pass
          device:str|torch.device|None=None, # None: CUDA when available, else CPU
          verbose:bool=False,       # Show a progress bar
-        )->torch.Tensor:           # (N, 4, W, T) first-order predictions for every substitution, like `ism`
+        )->torch.Tensor|tuple:     # (N, 4, W, T) first-order predictions for every substitution, like `ism`; a tuple for wrt='all'
     "Taylor ISM: every substitution's prediction from one gradient per sequence and task, f(x) + g[b, l] - g[ref, l]."
+    if wrt == 'all': return tuple(tism(model, X, *args, start=start, end=end, outputs=outputs, wrt=k, batch_size=batch_size,
+                                       device=device, verbose=verbose) for k in range(1 + len(args)))
+    k, X, args = _wrt(wrt, X, args)
     X, start, end = _prepare(model, X, args, start, end, batch_size)
+    f = _at(model, k)
     dev, dtype, outs = default_device(device), _dtype(model, X), []
     with eval_on(model, dev), torch.enable_grad():
         for s in batch_slices(len(X), batch_size, verbose):
             x = X[s].to(dev, dtype)
-            y, g = _input_grads(model, x.clone(), tuple(a[s].to(dev) for a in args), outputs)
+            y, g = _input_grads(f, x.clone(), tuple(a[s].to(dev) for a in args), outputs)
             g = g[:, :, start:end]
             outs.append((y[:, None, None, :] + g - (x[:, :, start:end, None] * g).sum(1, keepdim=True)).detach().cpu())
     return torch.cat(outs)

@@ -4,21 +4,22 @@
 
 # %% ../nbs/33_kernels.ipynb #4fe1738f
 from __future__ import annotations
-import warnings
+import copy, warnings
 from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import eval_on, check_int, check_choice, batch_slices, predict
+from .core import eval_on, check_int, check_float, check_prob, check_choice, batch_slices, predict
 from .seq import check_one_hot, decode
 from .protocol import check_model, kernel_layers
 from .metrics import classification_metrics, regression_metrics, check_task
-from .motifs import Motif, pfm_to_pwm
+from .motifs import Motif, pfm_to_pwm, trim_motif, information_content, tomtom_matches
 
 # %% auto #0
-__all__ = ['first_conv', 'KernelActivations', 'kernel_activations', 'kernel_motifs', 'parametric_motifs', 'kernel_importance',
+__all__ = ['first_conv', 'KernelActivations', 'kernel_activations', 'kernel_motifs', 'parametric_motifs', 'MotifClusters',
+           'cluster_motifs', 'name_kernels', 'null_model', 'NamingRate', 'false_naming_rate', 'kernel_importance',
            'attribution_seqlets', 'seqlet_motifs']
 
 # %% ../nbs/33_kernels.ipynb #d937de54
@@ -159,6 +160,126 @@ def parametric_motifs(model:nn.Module,        # A model with `kernel_layers()` (
         out.append(Motif(f'kernel{k}', torch.softmax(s * W[k], 0).numpy(), id=f'kernel{k}'))
     return out
 
+# %% ../nbs/33_kernels.ipynb #f78d3852
+def _tomtom_clusters(pwms:list[np.ndarray], # (4, w) PWMs, compared with each other (they are their own background)
+                     p_threshold:float,     # Cut of the average-linkage tree on the symmetrised p-values
+                    )->tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: # labels, D = max(p, p.T), Tomtom offsets, orientations
+    "Average-linkage clusters of PWMs on all-pairs Tomtom p-values (both strands)."
+    from memelite import tomtom
+    from scipy.cluster.hierarchy import linkage, fcluster
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='tomtom was given')   # the motifs are their own background, however many
+        P, _, O, _, R = tomtom(pwms, pwms)
+    D = np.maximum(P, P.T); np.fill_diagonal(D, 0)
+    labels = fcluster(linkage(D[np.triu_indices(len(D), 1)], 'average'), t=p_threshold, criterion='distance')
+    return labels, D, O, R
+
+def _central(D:np.ndarray, mem:np.ndarray)->int:
+    "The member of cluster `mem` with the smallest summed log p-value to the others."
+    return int(mem[np.argmin(np.log10(np.maximum(D[np.ix_(mem, mem)], 1e-300)).sum(1))])
+
+class MotifClusters(NamedTuple):
+    table:pd.DataFrame          # One row per motif: motif, cluster (0 = the largest), size, representative (bool)
+    representatives:list        # One `Motif` per cluster, largest cluster first
+
+def cluster_motifs(motifs:Sequence[Motif],   # Motifs, e.g. trimmed kernel motifs from `kernel_motifs`
+                   p_threshold:float=0.05,   # Cut of the average-linkage tree on the symmetrised Tomtom p-values
+                  )->MotifClusters:
+    "Cluster motifs by Tomtom similarity (average linkage) and pick the most central member of each cluster."
+    motifs = list(motifs)
+    if len(motifs) < 2 or not all(isinstance(m, Motif) for m in motifs):
+        raise ValueError(f"cluster_motifs needs at least 2 Motifs, got {len(motifs)} object(s).")
+    p_threshold = check_prob('p_threshold', p_threshold)
+    labels, D, _, _ = _tomtom_clusters([np.ascontiguousarray(m.pwm, dtype=np.float64) for m in motifs], p_threshold)
+    order = sorted(set(labels), key=lambda c: (-(labels == c).sum(), np.flatnonzero(labels == c)[0]))
+    cluster = np.array([order.index(c) for c in labels])
+    reps = [_central(D, np.flatnonzero(cluster == c)) for c in range(len(order))]
+    table = pd.DataFrame({'motif': [m.name for m in motifs], 'cluster': cluster, 'size': np.bincount(cluster)[cluster],
+                          'representative': [i in reps for i in range(len(motifs))]})
+    return MotifClusters(table, [motifs[r] for r in reps])
+
+# %% ../nbs/33_kernels.ipynb #9cfe9694
+def name_kernels(model:nn.Module,        # A model with `kernel_layers()` (e.g. a `SeqCNN`) or whose first layer is an `nn.Conv1d`
+                 X:torch.Tensor,         # One-hot sequences (N, 4, L) the kernels are read on
+                 targets:Sequence[Motif]|None=None, # Database; None: JASPAR CORE vertebrates
+                 q_threshold:float=0.05, # A kernel is named when its best match has a q-value below this
+                 min_ic:float=0.3,       # Trim edge columns with fewer bits than this
+                 min_bits:float=8.0,     # Leave kernels whose trimmed motif holds fewer bits in all unnamed (8: about 4 sharp columns)
+                 weighted:bool=True,     # Activation-weighted PPMs; False: each hit counts once
+                 fraction:float=0.5,     # A hit reaches this fraction of the kernel's maximum activation
+                 batch_size:int=256,     # Sequences per pass
+                 device=None,            # None: CUDA when available, else CPU
+                )->pd.DataFrame:         # kernel, width, bits, name ('' when unnamed), target_id, p_value, q_value, eligible, named, motif
+    "Name first-layer kernels after their best JASPAR match, from trimmed activation-weighted PPMs, with an information floor."
+    q_threshold = check_prob('q_threshold', q_threshold); min_bits = check_float('min_bits', min_bits, 0, lo_open=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*never fire')          # silent kernels are reported as unnamed rows
+        raw = kernel_motifs(model, X, fraction=fraction, weighted=weighted, batch_size=batch_size, device=device)
+    motifs = [trim_motif(m, min_ic=min_ic) for m in raw]
+    bits = np.array([information_content(m).sum() for m in motifs])
+    rows = pd.DataFrame({'kernel': [int(m.name[6:]) for m in motifs], 'width': [m.width for m in motifs], 'bits': bits, 'motif': motifs})
+    best = (tomtom_matches(motifs, targets, n_best=1).set_index('query')[['target', 'target_id', 'p_value', 'q_value']]
+            if motifs else pd.DataFrame(columns=['target', 'target_id', 'p_value', 'q_value']))
+    rows = rows.join(best, on=rows.motif.map(lambda m: m.name))
+    rows['eligible'] = rows.bits >= min_bits
+    rows['named'] = (rows.q_value < q_threshold) & rows.eligible
+    rows['name'] = rows.target.where(rows.named, '')
+    K = first_conv(model).out_channels
+    silent = pd.DataFrame({'kernel': sorted(set(range(K)) - set(rows.kernel)), 'eligible': False, 'named': False, 'name': ''})
+    out = pd.concat([rows, silent], ignore_index=True) if len(silent) else rows
+    return out.sort_values('kernel').reset_index(drop=True)[['kernel', 'width', 'bits', 'name', 'target_id', 'p_value', 'q_value', 'eligible', 'named', 'motif']]
+
+def null_model(model:nn.Module,   # The trained model
+               null:str='shuffle', # 'shuffle': permute each first-layer kernel's positions; 'untrained': re-initialise every layer
+               seed:int=0,        # Seed of the permutation or the initialisation
+              )->nn.Module:       # A copy of `model`; the original is untouched
+    "A copy of `model` whose first-layer kernels hold no learned motif, for null distributions of kernel analyses."
+    check_choice('null', null, ('shuffle', 'untrained'))
+    m = copy.deepcopy(check_model(model))
+    g = torch.Generator().manual_seed(int(check_int('seed', seed, lo=0)))
+    with torch.no_grad():
+        if null == 'shuffle':
+            w = first_conv(m).weight
+            perm = torch.argsort(torch.rand(w.shape[0], w.shape[-1], generator=g), 1)   # one permutation of positions per kernel
+            w.copy_(torch.gather(w, 2, perm[:, None, :].expand_as(w).to(w.device)))
+        else:
+            state = torch.random.get_rng_state(); torch.manual_seed(int(seed))
+            try:
+                for mod in m.modules():
+                    if hasattr(mod, 'reset_parameters'): mod.reset_parameters()
+                    if hasattr(mod, 'reset_running_stats'): mod.reset_running_stats()
+            finally: torch.random.set_rng_state(state)
+    return m
+
+class NamingRate(NamedTuple):
+    named:int                 # Kernels of the model named
+    trusted:int               # Named kernels whose best match beats all but a fraction `alpha` of the null kernels' best matches
+    kernels:int               # Kernels of the model
+    null_rate:float           # Fraction of null kernels named (all null rounds together)
+    false_naming_rate:float   # min(1, null_rate * kernels / named): expected fraction of the names that are chance
+    table:pd.DataFrame        # The model's `name_kernels` rows, with null_fraction and trusted
+    null_table:pd.DataFrame   # `name_kernels` rows of every null round, with a 'round' column
+
+def false_naming_rate(model:nn.Module,   # The trained model
+                      X:torch.Tensor,    # One-hot sequences the kernels are read on
+                      null:str='shuffle', # See `null_model`
+                      n_null:int=3,      # Null models (seeds 0 .. n_null - 1)
+                      named:pd.DataFrame|None=None, # `name_kernels(model, X, ...)` already computed; None: computed here
+                      alpha:float=0.05,  # A name is trusted when fewer than this fraction of null kernels match as well
+                      **kwargs,          # Passed to `name_kernels` (targets, q_threshold, min_ic, min_bits, weighted, ...)
+                     )->NamingRate:
+    "How often the kernel-naming pipeline names kernels of null models, and the implied false-naming rate of the real names."
+    n_null = check_int('n_null', n_null)
+    real = name_kernels(model, X, **kwargs) if named is None else named
+    nulls = pd.concat([name_kernels(null_model(model, null, seed=s), X, **kwargs).assign(round=s) for s in range(n_null)], ignore_index=True)
+    alpha = check_prob('alpha', alpha)
+    null_p = np.sort(nulls.p_value.where(nulls.eligible, 1.).fillna(1.).to_numpy(float))   # a null kernel that cannot be named: p = 1
+    real = real.assign(null_fraction=np.searchsorted(null_p, real.p_value.fillna(1.).to_numpy(float), side='right') / len(null_p))
+    real['trusted'] = real.named & (real.null_fraction < alpha)
+    k, n_named = len(real), int(real.named.sum())
+    rate = float(nulls.named.mean())
+    return NamingRate(n_named, int(real.trusted.sum()), k, rate, min(1., rate * k / n_named) if n_named else float('nan'), real, nulls)
+
 # %% ../nbs/33_kernels.ipynb #69ce88d7
 def _ablation_layer(model:nn.Module)->nn.Module:
     "The module whose output holds the first-layer activations the rest of the model reads: the last of kernel_layers()."
@@ -214,14 +335,34 @@ def kernel_importance(model:nn.Module,   # A model with `kernel_layers()` (e.g. 
     return pd.DataFrame(rows)
 
 # %% ../nbs/33_kernels.ipynb #15f75422
+def _zscore_seqlets(attr:torch.Tensor, proj:torch.Tensor, cut:float=1.96, min_size:int=4, max_gap:int=1, norm:str='global')->pd.DataFrame:
+    "Seqlets by DRG's rule: runs of same-sign positions with |z| > cut (gaps of at most `max_gap`), at least `min_size` of them."
+    cut = check_float('cut', cut, 0, what='a z-score cut-off'); min_size = check_int('min_size', min_size)
+    max_gap = check_int('max_gap', max_gap, lo=0); check_choice('norm', norm, ('global', 'seq'))
+    a = attr.detach().double().cpu()
+    sd = a.pow(2).mean().sqrt() if norm == 'global' else a.pow(2).mean((1, 2), keepdim=True)[:, 0].sqrt()   # RMS of all scores
+    z = (proj.double() / sd.clamp(min=1e-300)).numpy()
+    rows = []
+    for n, zn in enumerate(z):
+        for sgn in (1, -1):
+            pos = np.flatnonzero(sgn * zn > cut)
+            if not len(pos): continue
+            breaks = np.flatnonzero(np.diff(pos) > max_gap + 1)          # a gap of more than max_gap positions ends a run
+            for run in np.split(pos, breaks + 1):
+                if len(run) >= min_size:
+                    s, e = int(run[0]), int(run[-1]) + 1
+                    rows.append((n, s, e, float(proj[n, s:e].sum()), len(run)))
+    out = pd.DataFrame(rows, columns=['example_idx', 'start', 'end', 'attribution', 'n_significant'])
+    return out.sort_values(['example_idx', 'start'], kind='stable').reset_index(drop=True)
+
 def attribution_seqlets(attributions:torch.Tensor, # (N, 4, L) attributions, e.g. from genobook.attr.attribute
                         X:torch.Tensor,            # (N, 4, L) one-hot sequences they explain
-                        method:str='recursive',    # 'recursive' (tangermeme.seqlet.recursive_seqlets) or 'tfmodisco'
-                        **kwargs,                  # Passed to the tangermeme caller (threshold, min_seqlet_len, max_seqlet_len, ...)
-                       )->pd.DataFrame:            # example_idx, start, end, attribution, (p-value), sequence
-    "Call seqlets on attribution maps with tangermeme, projected on the observed bases."
+                        method:str='recursive',    # 'recursive' (tangermeme.seqlet.recursive_seqlets), 'tfmodisco', or 'zscore' (DRG's rule)
+                        **kwargs,                  # tangermeme's options (threshold, min_seqlet_len, ...); 'zscore': cut=1.96, min_size=4, max_gap=1, norm='global'|'seq'
+                       )->pd.DataFrame:            # example_idx, start, end, attribution, (p-value or n_significant), sequence
+    "Call seqlets on attribution maps (tangermeme's callers, or DRG's z-score rule), projected on the observed bases."
     from tangermeme.seqlet import recursive_seqlets, tfmodisco_seqlets
-    check_choice('method', method, ('recursive', 'tfmodisco'))
+    check_choice('method', method, ('recursive', 'tfmodisco', 'zscore'))
     X = check_one_hot(X)
     if not torch.is_tensor(attributions) or attributions.shape != X.shape:
         raise ValueError(f"attributions must be a tensor shaped like X {tuple(X.shape)}, got "
@@ -230,8 +371,11 @@ def attribution_seqlets(attributions:torch.Tensor, # (N, 4, L) attributions, e.g
         n = int((~torch.isfinite(attributions)).nonzero()[0, 0])
         raise ValueError(f"attributions hold NaN or infinite values (first in sequence {n}): check the model and the attribution method.")
     proj = (attributions.detach().float().cpu() * X.cpu()).sum(1)
-    sl = (recursive_seqlets if method == 'recursive' else tfmodisco_seqlets)(proj, **kwargs)
-    sl = sl.reset_index(drop=True)
+    if method == 'zscore':
+        bad = set(kwargs) - {'cut', 'min_size', 'max_gap', 'norm'}
+        if bad: raise ValueError(f"method='zscore' takes cut, min_size, max_gap and norm, not {sorted(bad)}.")
+        sl = _zscore_seqlets(attributions, proj, **kwargs)
+    else: sl = (recursive_seqlets if method == 'recursive' else tfmodisco_seqlets)(proj, **kwargs).reset_index(drop=True)
     seqs = decode(X.cpu())
     sl['sequence'] = [seqs[n][s:e] for n, s, e in zip(sl.example_idx, sl.start, sl.end)]
     return sl
@@ -246,8 +390,6 @@ def seqlet_motifs(seqlets:pd.DataFrame,    # From `attribution_seqlets`: example
                   prefix:str='seqlets',    # Motif names: '{prefix}{i}', largest cluster first
                  )->list[Motif]:           # One motif per cluster, nsites = its seqlets
     "Cluster seqlets by Tomtom similarity and count each aligned cluster into a PWM."
-    from memelite import tomtom
-    from scipy.cluster.hierarchy import linkage, fcluster
     X = check_one_hot(X)
     if not isinstance(seqlets, pd.DataFrame) or not {'example_idx', 'start', 'end'} <= set(seqlets.columns):
         raise ValueError("seqlets must be a DataFrame with columns example_idx, start, end (from attribution_seqlets).")
@@ -261,17 +403,12 @@ def seqlet_motifs(seqlets:pd.DataFrame,    # From `attribution_seqlets`: example
         raise ValueError(f"Need at least {max(2, min_seqlets)} seqlets inside X to cluster, with valid example_idx and start < end; got {len(sl)}.")
     oh = [X[i, :, a:b].double().numpy() for i, a, b in zip(n, s, e)]
     pw = [np.ascontiguousarray(pfm_to_pwm(o, 0.1)) for o in oh]
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='tomtom was given')   # the seqlets are their own background, however many
-        P, _, O, _, R = tomtom(pw, pw)
-    D = np.maximum(P, P.T); np.fill_diagonal(D, 0)
-    iu = np.triu_indices(len(D), 1)
-    labels = fcluster(linkage(D[iu], 'average'), t=p_threshold, criterion='distance')
+    labels, D, O, R = _tomtom_clusters(pw, p_threshold)
     out = []
     for c in sorted(set(labels), key=lambda c: -(labels == c).sum()):
         mem = np.flatnonzero(labels == c)
         if len(mem) < min_seqlets: continue
-        ref = mem[np.argmin(np.log10(np.maximum(D[np.ix_(mem, mem)], 1e-300)).sum(1))]
+        ref = _central(D, mem)
         wt, M = oh[ref].shape[1], max(oh[j].shape[1] for j in mem)
         counts, cover = np.zeros((4, wt + 2 * M)), np.zeros(wt + 2 * M)
         for j in mem:

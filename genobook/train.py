@@ -10,6 +10,7 @@ from torch import nn
 import torch.nn.functional as F
 import contextlib, io, random
 from pathlib import Path
+from functools import partial
 from typing import Callable, Sequence
 from fastcore.basics import patch
 from fastcore.meta import delegates
@@ -21,13 +22,17 @@ from fastai.data.core import DataLoaders
 from fastai.distributed import DistributedDL
 from fastai.learner import Learner, Metric
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, MSELossFlat
-from .core import check_model
+from fastai.optimizer import Adam, Lamb, OptimWrapper, SGD
+from fastai.callback.schedule import SchedLin, combine_scheds
+from .core import check_choice, check_float, check_int, check_model
 from .metrics import check_task, task_metrics
 from .tokenize import mask_tokens
 
 # %% auto #0
-__all__ = ['pearson_loss', 'PearsonLoss', 'PoissonLoss', 'CombinedLoss', 'MultiHeadLoss', 'BestEpochCallback', 'EarlyStopping',
-           'learner', 'MLMCallback', 'MLMLoss', 'MaskedAccuracy', 'mlm_learner', 'ProgressiveUnfreezing']
+__all__ = ['LOSSES', 'OPTIMIZERS', 'pearson_loss', 'PearsonLoss', 'PoissonLoss', 'CombinedLoss', 'MultiHeadLoss', 'cosine_loss',
+           'kl_loss', 'jsd_loss', 'CosineLoss', 'KLLoss', 'JSDLoss', 'make_loss', 'BestEpochCallback', 'EarlyStopping',
+           'learner', 'warmup_linear_sched', 'MLMCallback', 'MLMLoss', 'MaskedAccuracy', 'mlm_learner',
+           'ProgressiveUnfreezing']
 
 # %% ../nbs/20_train.ipynb #8a7ed10a
 def _match(pred:torch.Tensor, targ:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
@@ -40,21 +45,33 @@ def _match(pred:torch.Tensor, targ:torch.Tensor)->tuple[torch.Tensor, torch.Tens
     if pred.ndim != 2: raise ValueError(f"Expected predictions (N,) or (N, T), got {tuple(pred.shape)}.")
     return pred.float(), targ.float()
 
+def _check_dim(dim, what:str, n:int)->int:
+    "`dim` as 0 (over the batch) or 1 (over the tasks), checked to span at least 2 values (`n` of them)."
+    if isinstance(dim, bool) or dim not in (0, 1, -1):
+        raise ValueError(f"dim={dim!r} must be 0 (each task over the samples of the batch) or 1 (each sample over its tasks).")
+    dim = 1 if dim == -1 else int(dim)
+    if n < 2:
+        raise ValueError(f"{what} needs at least 2 {'samples per batch' if dim == 0 else 'tasks per sample'} with dim={dim}, got {n}: "
+                         + ("use a batch size >= 2 (and drop_last)." if dim == 0 else "use dim=0 for a single task."))
+    return dim
+
 def pearson_loss(pred:torch.Tensor,  # Predictions (N,) or (N, T)
                  targ:torch.Tensor,  # Targets, same number of values
                  eps:float=1e-8,     # Added to the denominator: constant predictions give r = 0
-                )->torch.Tensor:     # Scalar: mean over tasks of 1 - Pearson r (0 = perfect, 2 = anti-correlated)
-    "One minus the Pearson correlation of each task over the batch, averaged over tasks."
+                 dim:int=0,          # 0: each task's r over the batch (DRG 'Correlationclass'); 1: each sample's r over its tasks (DRG 'Correlationdata')
+                )->torch.Tensor:     # Scalar: mean of 1 - Pearson r (0 = perfect, 2 = anti-correlated)
+    "One minus the Pearson correlation of each task over the batch (or of each sample over its tasks), averaged."
     pred, targ = _match(pred, targ)
-    if len(pred) < 2: raise ValueError(f"pearson_loss needs at least 2 samples per batch, got {len(pred)}: use a batch size >= 2 (and drop_last).")
-    p, t = pred - pred.mean(0), targ - targ.mean(0)
-    r = (p * t).sum(0) / (p.pow(2).sum(0) * t.pow(2).sum(0) + eps).sqrt()   # eps inside: finite gradients when a column is constant
+    dim = _check_dim(dim, 'pearson_loss', pred.shape[1 if dim in (1, -1) else 0])
+    p, t = pred - pred.mean(dim, keepdim=True), targ - targ.mean(dim, keepdim=True)
+    r = (p * t).sum(dim) / (p.pow(2).sum(dim) * t.pow(2).sum(dim) + eps).sqrt()   # eps inside: finite gradients when a column is constant
     return (1 - r).mean()
 
 class PearsonLoss(nn.Module):
     "`pearson_loss` as a module, for fastai's `loss_func` and `CombinedLoss`."
-    def __init__(self, eps:float=1e-8): super().__init__(); self.eps = eps
-    def forward(self, pred, targ): return pearson_loss(pred, targ, self.eps)
+    def __init__(self, eps:float=1e-8, dim:int=0): super().__init__(); self.eps, self.dim = eps, dim
+    def forward(self, pred, targ): return pearson_loss(pred, targ, self.eps, self.dim)
+    def __repr__(self): return f'PearsonLoss(dim={self.dim})'
 
 # %% ../nbs/20_train.ipynb #f9fbddd6
 class PoissonLoss(nn.PoissonNLLLoss):
@@ -106,6 +123,82 @@ class MultiHeadLoss(nn.Module):
             targs = list(targ.split(widths, dim=1))
         if len(targs) != len(preds): raise ValueError(f"{len(targs)} targets for {len(preds)} heads: give one target per head.")
         return sum(w * l(p, t) for w, l, p, t in zip(weights, losses, preds, targs))
+
+# %% ../nbs/20_train.ipynb #5a75fd9b
+def cosine_loss(pred:torch.Tensor,  # Predictions (N,) or (N, T)
+                targ:torch.Tensor,  # Targets, same number of values
+                eps:float=1e-8,     # Under the square root: all-zero columns give cos = 0 and finite gradients
+                dim:int=0,          # 0: each task over the batch (DRG 'Cosineclass'); 1: each sample over its tasks (DRG 'Cosinedata')
+               )->torch.Tensor:     # Scalar: mean of 1 - cosine similarity (0 = same direction)
+    "One minus the cosine similarity of predictions and targets, per task (or per sample), averaged."
+    pred, targ = _match(pred, targ)
+    dim = _check_dim(dim, 'cosine_loss', pred.shape[1 if dim in (1, -1) else 0])
+    c = (pred * targ).sum(dim) / (pred.pow(2).sum(dim) * targ.pow(2).sum(dim) + eps).sqrt()
+    return (1 - c).mean()
+
+def _proportions(x:torch.Tensor, what:str)->torch.Tensor:
+    "Rows of non-negative `x` (N, T) divided by their sums."
+    if x.shape[1] < 2: raise ValueError(f"{what} compare distributions over the T outputs of a sample: need T >= 2, got {x.shape[1]}.")
+    if (x < 0).any(): raise ValueError(f"{what} need non-negative values (counts or proportions); got a minimum of {x.min().item():g}.")
+    s = x.sum(1, keepdim=True)
+    if (s <= 0).any(): raise ValueError(f"{(s <= 0).sum().item()} rows sum to 0: a distribution needs some mass; drop those samples.")
+    return x / s
+
+def _distributions(pred, targ, logits:bool, eps:float, what:str)->tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "Target proportions q, predicted probabilities p and log p, all (N, T)."
+    pred, targ = _match(pred, targ)
+    q = _proportions(targ, what)
+    if logits: logp = F.log_softmax(pred, 1)
+    else: logp = _proportions(pred + eps, what).log()
+    return q, logp.exp(), logp
+
+def kl_loss(pred:torch.Tensor,  # (N, T): logits over the T outputs of each sample (or non-negative values, `logits=False`)
+            targ:torch.Tensor,  # (N, T) non-negative targets (counts or proportions), normalised per sample
+            logits:bool=True,   # `pred` are logits (softmax over T); False: non-negative, normalised like the targets
+            eps:float=1e-8,     # Added to non-negative predictions before normalising (`logits=False`)
+           )->torch.Tensor:     # Scalar: mean over samples of KL(q || p) in nats
+    "Kullback–Leibler divergence of the predicted from the target distribution over each sample's outputs."
+    q, _, logp = _distributions(pred, targ, logits, eps, 'kl_loss')
+    return (torch.xlogy(q, q) - q * logp).sum(1).mean()
+
+def jsd_loss(pred:torch.Tensor,  # (N, T): logits over the T outputs of each sample (or non-negative values, `logits=False`)
+             targ:torch.Tensor,  # (N, T) non-negative targets (counts or proportions), normalised per sample
+             logits:bool=True,   # `pred` are logits (softmax over T); False: non-negative, normalised like the targets
+             eps:float=1e-8,     # Added to non-negative predictions before normalising (`logits=False`)
+            )->torch.Tensor:     # Scalar: mean over samples of the Jensen-Shannon divergence in bits (0..1)
+    "Jensen–Shannon divergence (base 2) between predicted and target distributions over each sample's outputs."
+    q, p, logp = _distributions(pred, targ, logits, eps, 'jsd_loss')
+    logm = ((p + q) / 2).log()
+    js = 0.5 * (p * (logp - logm)).sum(1) + 0.5 * (torch.xlogy(q, q) - q * logm).sum(1)
+    return js.mean() / np.log(2)
+
+class CosineLoss(nn.Module):
+    "`cosine_loss` as a module."
+    def __init__(self, eps:float=1e-8, dim:int=0): super().__init__(); self.eps, self.dim = eps, dim
+    def forward(self, pred, targ): return cosine_loss(pred, targ, self.eps, self.dim)
+    def __repr__(self): return f'CosineLoss(dim={self.dim})'
+
+class KLLoss(nn.Module):
+    "`kl_loss` as a module."
+    def __init__(self, logits:bool=True, eps:float=1e-8): super().__init__(); self.logits, self.eps = logits, eps
+    def forward(self, pred, targ): return kl_loss(pred, targ, self.logits, self.eps)
+
+class JSDLoss(nn.Module):
+    "`jsd_loss` as a module."
+    def __init__(self, logits:bool=True, eps:float=1e-8): super().__init__(); self.logits, self.eps = logits, eps
+    def forward(self, pred, targ): return jsd_loss(pred, targ, self.logits, self.eps)
+
+# %% ../nbs/20_train.ipynb #9e5f212f
+def _pearson_mse(dim:int=0)->CombinedLoss: return CombinedLoss([PearsonLoss(dim=dim), MSELossFlat()], [0.95, 0.05])
+
+LOSSES = {'mse': MSELossFlat, 'poisson': PoissonLoss, 'ce': CrossEntropyLossFlat, 'bce': BCEWithLogitsLossFlat,
+          'pearson': PearsonLoss, 'pearson_tasks': lambda: PearsonLoss(dim=1),
+          'pearson_mse': _pearson_mse, 'pearson_mse_tasks': lambda: _pearson_mse(1),
+          'cosine': CosineLoss, 'cosine_tasks': lambda: CosineLoss(dim=1), 'kl': KLLoss, 'jsd': JSDLoss}
+
+def make_loss(name:str)->nn.Module: # A fresh loss module
+    "The loss called `name` in `LOSSES`."
+    return LOSSES[check_choice('loss', name, LOSSES)]()
 
 # %% ../nbs/20_train.ipynb #1115d6b0
 class _FitOnly:
@@ -173,13 +266,15 @@ def _check_param_groups(model:nn.Module)->None:
                                "they would never train; add them to a group.")
 
 # %% ../nbs/20_train.ipynb #0ed54d62
+OPTIMIZERS = {'adam': Adam, 'adamw': partial(OptimWrapper, opt=torch.optim.AdamW), 'lamb': Lamb, 'sgd': SGD}
+
 def _metric_name(m)->str: return getattr(m, 'name', getattr(m, '__name__', type(m).__name__))
 
-@delegates(Learner, but=['loss_func', 'metrics', 'path', 'splitter', 'cbs'])
+@delegates(Learner, but=['loss_func', 'metrics', 'path', 'splitter', 'cbs', 'wd'])
 def learner(dls:DataLoaders,        # fastai DataLoaders, e.g. from `seq_dls`, `token_dls`, `expr_dls`
             model:nn.Module,        # Model returning logits (classification) or (N, T) values (regression)
             task:str='classification', # 'classification' (CE over C logits), 'binary' (BCE on one logit) or 'regression'
-            loss_func:Callable|None=None, # Default: by task (CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat)
+            loss_func:Callable|str|None=None, # A loss or a name in `LOSSES`; default: by task ('ce', 'bce', 'mse')
             metrics:list|None=None, # Default: `task_metrics(task)`; [] for none
             path:str|Path|None=None, # Also save the best epoch to path/models/best.pth; None: keep it in memory only
             early_stop:int|None=None, # Patience in epochs; None: no early stopping
@@ -188,7 +283,9 @@ def learner(dls:DataLoaders,        # fastai DataLoaders, e.g. from `seq_dls`, `
             quiet:bool=False,       # No progress bars, epoch table or messages
             splitter:Callable|None=None, # Parameter groups; None: `model.param_groups()` when it exists, else one group
             cbs:list|None=None,     # More callbacks
-            **kwargs,               # Passed to fastai's `Learner` (opt_func, lr, wd, ...)
+            opt:str|Callable='adam', # 'adam' (fastai's), 'adamw' (torch's AdamW), 'lamb' (fastai's LAMB), 'sgd', or a fastai opt_func (also as opt_func=)
+            wd:float|None=None,     # Weight decay (decoupled for adam, adamw, lamb); None: the optimizer's default
+            **kwargs,               # Passed to fastai's `Learner` (lr, moms, ...)
            )->Learner:
     "A fastai `Learner` with loss and metrics picked by task, early stopping, best-epoch saving and silenceable progress."
     check_task(task)
@@ -196,8 +293,13 @@ def learner(dls:DataLoaders,        # fastai DataLoaders, e.g. from `seq_dls`, `
     check_model(model)
     if early_stop is not None and (isinstance(early_stop, bool) or not isinstance(early_stop, (int, np.integer)) or early_stop < 1):
         raise ValueError(f"early_stop is the patience in epochs: a positive integer or None, got {early_stop!r}.")
-    if loss_func is None: loss_func = {'classification': CrossEntropyLossFlat(), 'binary': BCEWithLogitsLossFlat(),
-                                       'regression': MSELossFlat()}[task]
+    if 'opt_func' in kwargs:                       # fastai's own spelling, kept: opt= or opt_func=, not both
+        if opt != 'adam': raise ValueError("Give the optimizer once: opt= (a name in OPTIMIZERS or a fastai opt_func) or opt_func=.")
+        opt = kwargs.pop('opt_func')
+    opt_func = OPTIMIZERS[check_choice('opt', opt, OPTIMIZERS)] if isinstance(opt, str) or not callable(opt) else opt
+    if wd is not None: wd = check_float('wd', wd, 0, lo_open=False, what='a weight decay')
+    if loss_func is None: loss_func = {'classification': 'ce', 'binary': 'bce', 'regression': 'mse'}[task]
+    if isinstance(loss_func, str): loss_func = make_loss(loss_func)
     metrics = task_metrics(task) if metrics is None else list(metrics)
     names = ['train_loss', 'valid_loss'] + [_metric_name(m) for m in metrics]
     if (early_stop or save_best) and monitor not in names:
@@ -208,9 +310,41 @@ def learner(dls:DataLoaders,        # fastai DataLoaders, e.g. from `seq_dls`, `
     cbs = list(cbs or [])
     if save_best: cbs.append(BestEpochCallback(monitor=monitor, fname=None if path is None else 'best', quiet=quiet))
     if early_stop: cbs.append(EarlyStopping(monitor=monitor, patience=int(early_stop), quiet=quiet))
-    learn = Learner(dls, model, loss_func=loss_func, metrics=metrics, path=None if path is None else Path(path), cbs=cbs, **kwargs)
+    learn = Learner(dls, model, loss_func=loss_func, metrics=metrics, path=None if path is None else Path(path), cbs=cbs,
+                    opt_func=opt_func, wd=wd, **kwargs)
     if quiet: learn.remove_cb(ProgressCallback); learn.logger = lambda *a, **k: None
     return learn
+
+# %% ../nbs/20_train.ipynb #a527ff70
+def warmup_linear_sched(lr_max:float,  # Peak learning rate, reached at the end of the warm-up
+                        pct_warmup:float, # Fraction of the training spent warming up, in [0, 1)
+                       )->Callable:       # fastai schedule: position in training (0..1) -> learning rate
+    "Linear warm-up from 0 to `lr_max`, then linear decay to 0 (the `get_linear_schedule_with_warmup` shape)."
+    lr_max = check_float('lr_max', lr_max, 0, what='a learning rate')
+    pct_warmup = check_float('pct_warmup', pct_warmup, 0, 1, lo_open=False, what='a fraction of the training')
+    if pct_warmup == 0: return SchedLin(lr_max, 0.)
+    return combine_scheds([pct_warmup, 1 - pct_warmup], [SchedLin(0., lr_max), SchedLin(lr_max, 0.)])
+
+@patch
+def fit_warmup_linear(self:Learner,
+                      n_epoch:int,          # Epochs
+                      lr_max:float=1e-3,    # Peak learning rate
+                      warmup:float|int=0.1, # Warm-up: a fraction of all steps in [0, 1), or an int >= 1 of steps
+                      wd:float|None=None,   # Weight decay; None: the learner's
+                      cbs:list|None=None,   # More callbacks for this fit
+                      reset_opt:bool=False, # Build a fresh optimizer first
+                     ):
+    "Fit with a linear warm-up to `lr_max` then a linear decay to 0."
+    n_epoch = check_int('n_epoch', n_epoch, 1, ": give the number of epochs")
+    steps = n_epoch * len(self.dls.train)
+    if isinstance(warmup, (int, np.integer)) and not isinstance(warmup, bool) and warmup >= 1:
+        if warmup >= steps: raise ValueError(f"warmup={warmup} steps but the fit has only {steps} ({n_epoch} epochs x {len(self.dls.train)} batches): give fewer.")
+        pct = warmup / steps
+    else: pct = check_float('warmup', warmup, 0, 1, lo_open=False, what='a fraction of all steps (or an int >= 1 of steps)')
+    if self.opt is None: self.create_opt()
+    self.opt.set_hyper('lr', lr_max)
+    self.fit(n_epoch, cbs=[ParamScheduler({'lr': warmup_linear_sched(lr_max, pct)})] + list(cbs or []),
+             reset_opt=reset_opt, wd=wd)
 
 # %% ../nbs/20_train.ipynb #b7ab606c
 class MLMCallback(Callback):

@@ -18,7 +18,8 @@ from .encoder import Encoder, EncoderConfig, sinusoidal_positions
 from ..seq import check_one_hot
 
 # %% auto #0
-__all__ = ['CNNConfig', 'RCConv1d', 'DilatedResidualBlock', 'TrunkEncoder', 'CNNTrunk', 'ResidualFC', 'SeqCNN']
+__all__ = ['CNNConfig', 'RCConv1d', 'DilatedResidualBlock', 'TrunkEncoder', 'fft_conv', 'LongConv1d', 'LongConvBlock', 'CNNTrunk',
+           'ResidualFC', 'SeqCNN']
 
 # %% ../../nbs/14_models.cnn.ipynb #07eb1f67
 _ACTS = ('elu', 'gelu', 'leakyrelu', 'relu', 'sigmoid', 'silu', 'softplus', 'tanh')  # the keys of core.ACTIVATIONS a SeqCNN allows
@@ -55,6 +56,9 @@ class CNNConfig:
     tower_kernel_size:int=3       # Width of the tower's kernels (odd)
     batch_norm:bool=True          # Batch norm after the first convolution and in every tower block
     conv_dropout:float=0.0        # Dropout after the pooling and in every tower block
+    n_longconv_layers:int=0       # Hyena-style long-convolution blocks (`LongConv1d`) after the tower; 0: none
+    longconv_order:int=2          # Gated FFT convolutions per long-convolution block
+    longconv_causal:bool=False    # Long convolutions see only positions to the left (default: both sides)
     n_encoder_layers:int=0        # Transformer layers (genobook.models.encoder) after the tower; 0: none
     encoder_heads:int=4           # Attention heads of those layers (must divide the tower width)
     encoder_ff:int|None=None      # Feed-forward width of those layers; None: twice the tower width
@@ -86,7 +90,8 @@ class CNNConfig:
         self.dilations = check_ints('dilations', self.dilations)
         if self.tower_channels is not None: check_int('tower_channels', self.tower_channels)
         _check_odd('tower_kernel_size', self.tower_kernel_size)
-        for n in ('batch_norm', 'positions'):
+        check_int('n_longconv_layers', self.n_longconv_layers, lo=0); check_int('longconv_order', self.longconv_order)
+        for n in ('batch_norm', 'positions', 'longconv_causal'):
             if not isinstance(getattr(self, n), bool): raise ValueError(f"{n}={getattr(self, n)!r} must be True or False.")
         for n in ('conv_dropout', 'encoder_dropout', 'dropout'): check_prob(n, getattr(self, n))
         check_int('n_encoder_layers', self.n_encoder_layers, lo=0)
@@ -132,12 +137,18 @@ class RCConv1d(nn.Conv1d):
         if mode not in ('max', 'mean'): raise ValueError(f"mode={mode!r} is unknown: choose 'max' or 'mean'.")
         super().__init__(in_channels, out_channels, kernel_size, **kwargs)
         self.mode = mode
+        self.strand_relu = nn.ReLU()    # the max written with a ReLU module, which DeepLIFT has a rule for (see below)
+
+    def combine(self, fwd:torch.Tensor, rev:torch.Tensor)->torch.Tensor:
+        "The strands combined: max(a, b) = (a + b)/2 + (relu(a - b) + relu(b - a))/2, or the mean (a + b)/2."
+        if self.mode == 'mean': return (fwd + rev) / 2
+        up, down = self.strand_relu(torch.cat([fwd - rev, rev - fwd], 1)).chunk(2, 1)   # one call of the ReLU module
+        return (fwd + rev) / 2 + (up + down) / 2
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
         n = len(x)
         y = super().forward(torch.cat([x, x.flip((1, 2))]))   # both strands, one call, the same weights
-        fwd, rev = y[:n], y[n:].flip(-1)                       # reverse strand back to forward coordinates
-        return torch.maximum(fwd, rev) if self.mode == 'max' else (fwd + rev) / 2
+        return self.combine(y[:n], y[n:].flip(-1))             # reverse strand back to forward coordinates
 
     def window_spec(self)->tuple[int, int, int, int]|None:
         "(kernel, dilation, 1, left padding), the window fast ISM and receptive fields use; None with a stride or non-integer padding."
@@ -148,8 +159,7 @@ class RCConv1d(nn.Conv1d):
         "Both strands on a window whose padding is already in `x`, in one call: the reverse strand is the kernel flipped."
         C, w = self.out_channels, self.weight
         h = F.conv1d(x, torch.cat([w, w.flip((1, 2))]), None if self.bias is None else self.bias.repeat(2), 1, 0, self.dilation, self.groups)
-        fwd, rev = h[:, :C], h[:, C:]
-        return torch.maximum(fwd, rev) if self.mode == 'max' else (fwd + rev) / 2
+        return self.combine(h[:, :C], h[:, C:])
 
     def extra_repr(self)->str: return f"{super().extra_repr()}, mode={self.mode!r}"
 
@@ -217,6 +227,75 @@ class TrunkEncoder(nn.Module):
         "None: attention mixes all positions, so the layer has no local window."
         return None
 
+# %% ../../nbs/14_models.cnn.ipynb #324c4641
+def fft_conv(x:torch.Tensor,     # (N, C, L) input
+             h:torch.Tensor,     # (C, 2L - 1) filters over lags -(L-1)..L-1, or (C, L) over lags 0..L-1 when causal
+             causal:bool=False,  # Only lags >= 0: output i depends on inputs j <= i
+            )->torch.Tensor:     # (N, C, L)
+    "Depthwise linear (not circular) convolution of `x` with per-channel filters `h` through the FFT."
+    L = x.shape[-1]
+    K = L if causal else 2 * L - 1
+    if h.ndim != 2 or h.shape != (x.shape[1], K):
+        raise ValueError(f"h must be (channels, {K}) = ({x.shape[1]}, {K}) for inputs of length {L} "
+                         f"({'lags 0..L-1' if causal else 'lags -(L-1)..L-1'}), got {tuple(h.shape)}.")
+    n = 1 << (L + K - 2).bit_length()                      # >= L + K - 1: no wrap-around
+    dt = torch.promote_types(torch.promote_types(x.dtype, h.dtype), torch.float32)   # float32, or float64 when given
+    y = torch.fft.irfft(torch.fft.rfft(x.to(dt), n) * torch.fft.rfft(h.to(dt), n), n)
+    off = 0 if causal else L - 1                            # lag 0 sits at index `off` of h
+    return y[..., off:off + L].to(x.dtype)
+
+# %% ../../nbs/14_models.cnn.ipynb #6e1648ce
+class LongConv1d(nn.Module):
+    "Hyena-style long convolution over all positions: gated FFT convolutions with implicit, exponentially damped filters."
+    def __init__(self,
+                 channels:int,            # Input and output channels C
+                 length:int,              # Sequence length L the filters are generated for
+                 order:int=2,             # Gated long convolutions N
+                 causal:bool=False,       # Only positions to the left (lags 0..L-1)
+                 n_features:int=16,       # Lag features fed to the filter network (1 + sines and cosines)
+                 hidden:int=32,           # Width of the filter network
+                ):
+        super().__init__()
+        check_int('channels', channels); check_int('length', length); check_int('order', order); check_int('n_features', n_features, 3)
+        self.channels, self.length, self.order, self.causal = channels, length, order, bool(causal)
+        C, K = channels, length if causal else 2 * length - 1
+        self.in_proj = nn.Conv1d(C, (order + 1) * C, 1)
+        self.short = nn.Conv1d((order + 1) * C, (order + 1) * C, 3, padding=2 if causal else 1, groups=(order + 1) * C)   # causal: x[i-2..i]
+        self.filter_in, self.filter_out = nn.Linear(n_features, hidden), nn.Linear(hidden, order * C)
+        self.out_proj = nn.Conv1d(C, C, 1)
+        lags = torch.arange(K, dtype=torch.float32) - (0 if causal else length - 1)
+        f = torch.arange(1, (n_features - 1) // 2 + 1, dtype=torch.float32)
+        ang = 2 * np.pi * lags[:, None] * f / (2 * length)
+        feats = torch.cat([lags[:, None] / length, ang.sin(), ang.cos()], 1)
+        self.register_buffer('lag_features', F.pad(feats, (0, n_features - feats.shape[1])), persistent=False)   # (K, n_features)
+        decay = torch.logspace(np.log10(0.5), np.log10(8.), C)
+        self.register_buffer('window', torch.exp(-decay[:, None] * lags.abs()[None] / length), persistent=False)  # (C, K)
+
+    def filters(self)->torch.Tensor:
+        "The implicit filters, (order, C, K): the filter network on the lag features, damped by the window."
+        h = self.filter_out(torch.sin(self.filter_in(self.lag_features)))          # (K, order*C)
+        return h.T.reshape(self.order, self.channels, -1) * self.window
+
+    def forward(self, x:torch.Tensor)->torch.Tensor:
+        if x.shape[1:] != (self.channels, self.length):
+            raise ValueError(f"LongConv1d was built for (N, {self.channels}, {self.length}) inputs, got {tuple(x.shape)}.")
+        v, *gates = self.short(self.in_proj(x))[..., :self.length].chunk(self.order + 1, 1)
+        y = v
+        for g, h in zip(gates, self.filters()): y = g * fft_conv(y, h, self.causal)
+        return self.out_proj(y)
+
+    def window_spec(self)->None:
+        "None: every output position depends on the whole sequence (or on all positions to its left)."
+        return None
+
+class LongConvBlock(nn.Module):
+    "`x + Dropout(LongConv1d(x))`: a residual long-convolution block for the trunk; the length is unchanged."
+    def __init__(self, channels:int, length:int, order:int=2, causal:bool=False, dropout:float=0.0):
+        super().__init__()
+        self.conv, self.drop = LongConv1d(channels, length, order, causal), nn.Dropout(dropout)
+    def forward(self, x:torch.Tensor)->torch.Tensor: return x + self.drop(self.conv(x))
+    def window_spec(self)->None: return None
+
 # %% ../../nbs/14_models.cnn.ipynb #d5e24c59
 class CNNTrunk(nn.Sequential):
     "The convolutional trunk of a `SeqCNN`: (N, 4, L) one-hot → (N, width, L // pool_size), as named standard modules."
@@ -235,6 +314,8 @@ class CNNTrunk(nn.Sequential):
         if c.width != c.n_kernels: layers['project'] = nn.Conv1d(c.n_kernels, c.width, 1)
         for i, d in enumerate(c.dilations):
             layers[f'block{i}'] = DilatedResidualBlock(c.width, c.tower_kernel_size, d, c.activation, c.batch_norm, c.conv_dropout)
+        for i in range(c.n_longconv_layers):
+            layers[f'longconv{i}'] = LongConvBlock(c.width, length // c.pool_size, c.longconv_order, c.longconv_causal, c.conv_dropout)
         if c.n_encoder_layers:
             ec = EncoderConfig(d_model=c.width, n_heads=c.encoder_heads, n_layers=c.n_encoder_layers,
                                d_ff=c.encoder_ff or 2 * c.width, dropout=c.encoder_dropout, attn_dropout=c.encoder_dropout,
