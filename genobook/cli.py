@@ -4,22 +4,23 @@
 
 # %% ../nbs/50_cli.ipynb #d35489e5
 from __future__ import annotations
-import sys, os, json, ast, importlib, importlib.util, tempfile
+import sys, os, re, json, ast, shutil, warnings, importlib, importlib.util, tempfile
 from pathlib import Path
 from typing import NamedTuple
 import pandas as pd
-from fastcore.script import call_parse, anno_parser, bool_arg
+from fastcore.script import call_parse, anno_parser
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'datasets_cmd', 'output_path', 'load_checkpoint', 'fetch_cmd', 'train_cmd', 'Inputs',
-           'read_inputs', 'output_names', 'predict_table', 'predict_cmd', 'command_target', 'per_base_scores',
-           'attribute_cmd', 'ism_cmd', 'tism_cmd', 'tracks_cmd', 'motifs_cmd', 'attention_cmd', 'entropy_cmd',
-           'network_cmd', 'resolve_command', 'command_doc', 'main']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'CHOICES', 'CLI_TERMS', 'datasets_cmd', 'output_path', 'OutputGroup', 'load_checkpoint',
+           'fetch_cmd', 'train_cmd', 'Inputs', 'read_inputs', 'output_names', 'predict_table', 'predict_cmd',
+           'command_target', 'per_base_scores', 'attribute_cmd', 'ism_cmd', 'tism_cmd', 'tracks_cmd', 'motifs_cmd',
+           'attention_cmd', 'entropy_cmd', 'network_cmd', 'cli_message', 'resolve_command', 'command_doc',
+           'command_parser', 'main']
 
 # %% ../nbs/50_cli.ipynb #d151787d
 @call_parse
 def datasets_cmd(names:str='',            # Comma-separated data-set names; empty means all registered sets
-                 force:bool_arg=False,     # Download again even when the cached copy is valid
+                 force:bool=False,         # Download again even when the cached copy is valid
                 )->pd.DataFrame:          # One row per data set
     "Fetch, verify and load registered data sets, then print a table of what each holds."
     from genobook import datasets as gd
@@ -32,8 +33,9 @@ def datasets_cmd(names:str='',            # Comma-separated data-set names; empt
         rows.append(gd.dataset_summary(name))
     table = pd.DataFrame(rows)
     if 'classes' in table: table['classes'] = table['classes'].astype('Int64')   # a count; missing for non-classification sets
+    shown = table.astype(object).map(lambda v: '' if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v)
     with pd.option_context('display.max_colwidth', 60, 'display.width', 250):
-        print(table.astype(object).fillna('').to_string(index=False))
+        print(shown.to_string(index=False))
     print(f'\ncache: {gd.data_dir()}')
     return table
 
@@ -47,10 +49,54 @@ def output_path(out:str|Path,        # Where the user asked the result to go
     if not str(out).strip(): raise ValueError(f"No {what} file given: pass --out FILE.")
     return check_output_path(out, what, suffixes, make_parent=True)
 
-def _write_table(path:Path, table:pd.DataFrame, **to_csv)->Path:
-    "Write `table` to `path` atomically with `DataFrame.to_csv(**to_csv)`."
+class OutputGroup:
+    "The files one command writes, as a group: each goes to a staging folder first; all are moved into place together at the end, or none is."
+    def __init__(self): self.final, self.made, self.stage = {}, [], {}
+
+    def add(self,
+            out:str|Path,       # Where the user asked the file to go
+            suffixes:tuple=(),  # Accepted suffixes (lower case); empty: any
+            what:str='output',  # What the file holds, for the messages
+           )->Path:             # Where to write it now (same name, in a staging folder next to it)
+        "Check an output path (nothing is created yet) and return the staged path to write to."
+        from genobook.core import check_output_path
+        if not str(out).strip(): raise ValueError(f"No {what} file given: pass --out FILE.")
+        p = Path(os.path.abspath(Path(out).expanduser()))
+        if p.is_dir() or suffixes and not any(p.name.lower().endswith(s) for s in suffixes): check_output_path(p, what, suffixes)  # raises
+        if any(d.exists() and not d.is_dir() for d in p.parents): raise ValueError(f"{p}: a part of its folder is a file: choose another path for the {what}.")
+        if p in self.final.values(): raise ValueError(f"{p} is given for two outputs: give each its own file name.")
+        missing = [d for d in [p.parent, *p.parent.parents] if not d.exists()]
+        for d in reversed(missing):
+            d.mkdir(); self.made.append(d)
+        if not os.access(p.parent, os.W_OK): raise ValueError(f"Folder {p.parent} is not writable: choose another path for the {what}.")
+        if p.parent not in self.stage: self.stage[p.parent] = Path(tempfile.mkdtemp(prefix='.genobook-', dir=p.parent))
+        staged = self.stage[p.parent]/p.name
+        self.final[staged] = p
+        return staged
+
+    def __enter__(self): return self
+    def __exit__(self, typ, exc, tb):
+        try:
+            if typ is None:
+                for staged, p in self.final.items():
+                    if not staged.exists(): raise RuntimeError(f"{p.name} was planned but not written")
+                for staged, p in self.final.items(): os.replace(staged, p)
+        finally:
+            for d in self.stage.values(): shutil.rmtree(d, ignore_errors=True)
+            if typ is not None:
+                for d in reversed(self.made):
+                    try: d.rmdir()
+                    except OSError: pass
+        return False
+
+    def __getitem__(self, staged:Path)->Path: return self.final[staged]
+
+def _write_table(path:Path, table:pd.DataFrame, comment:str|None=None, **to_csv)->Path:
+    "Write `table` to `path` atomically with `DataFrame.to_csv(**to_csv)`, after a `# comment` line (read back with comment='#')."
     from genobook.core import atomic_write
-    with atomic_write(path) as f: table.to_csv(f, **to_csv)
+    with atomic_write(path) as f:
+        if comment: f.write(''.join(f'# {l}\n' for l in comment.splitlines()))
+        table.to_csv(f, **to_csv)
     return path
 
 def load_checkpoint(path:str|Path,   # A file written by `save_model` (e.g. by `genobook train`)
@@ -75,48 +121,68 @@ def _side_csv(fasta:Path)->Path:
 @call_parse
 def fetch_cmd(name:str,       # A registered data set (see `genobook datasets`)
               out:str='',     # Export to this file: .h5ad/.csv for pbmc68k; .fa[.gz]/.fasta[.gz] (+ side CSV) or .csv for sequence sets
-              force:bool_arg=False, # Download again even when the cached copy is valid
+              force:bool=False, # Download again even when the cached copy is valid
              )->Path:         # The cached data set, or the file written
-    "Fetch one registered data set into the cache and optionally export it as FASTA, CSV or h5ad."
+    "Fetch one registered data set into the cache and optionally export it as FASTA, CSV or h5ad (each a valid input of train and predict)."
     from genobook import datasets as gd
     from genobook.seq import write_fasta
     if name not in gd.REGISTRY: gd.fetch(name)   # raises, naming the valid sets
     cached = gd.fetch(name, force=force)
     if not out: print(cached); return cached
     data = gd.load_dataset(name)
-    if not isinstance(data, pd.DataFrame):       # AnnData
-        p = output_path(out, ('.h5ad', '.csv'), f'{name} export')
-        if p.name.lower().endswith('.h5ad'):
-            tmp = p.with_name(f'.{p.name}.tmp')
-            try: data.write_h5ad(tmp); os.replace(tmp, p)
-            finally: tmp.unlink(missing_ok=True)
+    with OutputGroup() as g:
+        if not isinstance(data, pd.DataFrame):       # AnnData
+            s = g.add(out, ('.h5ad', '.csv'), f'{name} export')
+            if s.name.lower().endswith('.h5ad'): data.write_h5ad(s)
+            else:
+                import numpy as np
+                X = data.X.toarray() if hasattr(data.X, 'toarray') else np.asarray(data.X)
+                table = pd.DataFrame(X, index=data.obs_names, columns=data.var_names)
+                label = 'bulk_labels' if 'bulk_labels' in data.obs else None
+                if label: table.insert(0, label, data.obs[label].astype(str).to_numpy())
+                _write_table(s, table, index_label='cell')
+            msg = f'wrote {g[s]}'
         else:
-            import numpy as np
-            X = data.X.toarray() if hasattr(data.X, 'toarray') else np.asarray(data.X)
-            table = pd.DataFrame(X, index=data.obs_names, columns=data.var_names)
-            label = 'bulk_labels' if 'bulk_labels' in data.obs else None
-            if label: table.insert(0, label, data.obs[label].astype(str).to_numpy())
-            _write_table(p, table, index_label='cell')
-        print(f'wrote {p}'); return p
-    p = output_path(out, _FASTA + ('.csv',), f'{name} export')
-    names = _record_names(name, data)
-    if p.name.lower().endswith('.csv'):
-        _write_table(p, data.assign(name=names), index=False)
-        print(f'wrote {p}'); return p
-    write_fasta(dict(zip(names, data['seq'].astype(str))), p)
-    side = _side_csv(p)
-    _write_table(side, data.drop(columns=['seq']).assign(name=names).set_index('name'))
-    print(f'wrote {p} and its labels {side}'); return p
+            s = g.add(out, _FASTA + ('.csv',), f'{name} export')
+            names = _record_names(name, data)
+            if s.name.lower().endswith('.csv'):
+                _write_table(s, data.assign(name=names), index=False)
+                msg = f'wrote {g[s]}'
+            else:
+                side = g.add(_side_csv(g[s]), ('.csv',), 'labels')
+                write_fasta(dict(zip(names, data['seq'].astype(str))), s)
+                _write_table(side, data.drop(columns=['seq']).assign(name=names).set_index('name'))
+                msg = f'wrote {g[s]} and its labels {g[side]}'
+    print(msg)
+    return g[s]
 
 # %% ../nbs/50_cli.ipynb #de25e27b
+def _schema_text(kind:str)->str:
+    "Every key of every table of a `kind` training config: type, default, allowed values and meaning, grouped by table."
+    from genobook.pipeline import config_schema
+    df = config_schema(kind)
+    lines = [f"Training config keys for [model] kind = {kind!r} (TOML or JSON; paths are relative to the config file):"]
+    for t, rows in df.groupby('table', sort=False):
+        lines.append(f"\n[{t}]")
+        for r in rows.itertuples():
+            d = '' if r.default is None else f" = {json.dumps(r.default)}"
+            lines.append(f"  {r.key} ({r.type}{d}): {r.meaning}" + ('' if str(r.allowed).startswith('checked by') else f"; {r.allowed}"))
+    return '\n'.join(lines)
+
 @call_parse
-def train_cmd(config:str,          # Training config (.toml or .json): [data], [model], [tokenizer], [train], [output]
-              quiet:bool_arg=True, # No progress bars or epoch table
+def train_cmd(config:str='',       # Training config (.toml or .json): [data], [model], [tokenizer], [train], [output]
+              show_config:str='',  # Print every key of a config for this model kind (type, default, meaning) and exit
+              verbose:bool=False,  # Show progress bars and the epoch table
              )->dict:              # The metrics written to the metrics JSON
-    "Train a model from a config file; write its checkpoint (with its data contract) and its test-split metrics as JSON."
-    from genobook.pipeline import train_model
-    model, info = train_model(config, quiet=quiet)
+    "Train a model from a config file; write its checkpoint (with its data contract) and its test-split metrics as JSON (`--show-config KIND` lists every key)."
+    if show_config:
+        print(_schema_text(show_config)); return {}
+    if not config: raise ValueError("No config file given: genobook train CONFIG.toml (genobook train --show-config cnn lists the keys).")
+    from genobook.pipeline import train_model, read_config
+    cfg = read_config(config)
+    model, info = train_model(cfg, quiet=not verbose)
     print(json.dumps(info['test'], indent=1))
+    print(f"wrote checkpoint {cfg['output']['checkpoint']} and metrics {cfg['output']['metrics']}")
     return info
 
 # %% ../nbs/50_cli.ipynb #49f3fa32
@@ -125,12 +191,25 @@ class Inputs(NamedTuple):
     tensors:tuple   # The model's inputs: (X,) or (ids, mask)
     names:list      # One name per record (FASTA header, cell or row name)
     seqs:list|None  # The sequences (sequence and token models)
+    labels:list|None=None # The input's label column (h5ad obs or CSV column named as in training), when it has one
 
 _TABLES = ('.h5ad', '.csv', '.tsv', '.txt', '.csv.gz', '.tsv.gz')
 
-def _read_expression(path:Path, genes:list):
+def _label_column(model)->str|None:
+    "The label column the checkpoint was trained on (its config's `[data] label`, or the registered set's default)."
+    from genobook.pipeline import DEFAULT_LABELS
+    d = (getattr(model, 'extras', None) or {}).get('data_config') or {}
+    return d.get('label') or DEFAULT_LABELS.get(d.get('dataset'))
+
+def _read_table(path:Path)->pd.DataFrame:
+    sep = '\t' if path.name.lower().endswith(('.tsv', '.txt', '.tsv.gz')) else ','
+    try: return pd.read_csv(path, sep=sep, index_col=0, comment='#')
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e: raise ValueError(f"{path} is not a readable table: {str(e).strip()}") from None
+
+def _read_expression(path:Path, genes:list, label:str|None=None):
     import numpy as np, torch
     from genobook.expr import gene_index
+    labels = None
     if path.name.lower().endswith('.h5ad'):
         import anndata
         try: ad = anndata.read_h5ad(path)
@@ -139,60 +218,86 @@ def _read_expression(path:Path, genes:list):
         X = ad.X[:, cols]
         X = X.toarray() if hasattr(X, 'toarray') else np.asarray(X)
         names = [str(n) for n in ad.obs_names]
+        if label and label in ad.obs: labels = ad.obs[label].astype(str).tolist()
     else:
-        sep = '\t' if path.name.lower().endswith(('.tsv', '.txt', '.tsv.gz')) else ','
-        try: df = pd.read_csv(path, sep=sep, index_col=0)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e: raise ValueError(f"{path} is not a readable table: {e}") from None
+        df = _read_table(path)
         cols = gene_index([str(c) for c in df.columns], genes)
         sub = df.iloc[:, cols]
         bad = [c for c in sub.columns if not pd.api.types.is_numeric_dtype(sub[c])]
         if bad: raise ValueError(f"Gene column {bad[0]!r} of {path} is not numeric: fix or drop its non-numeric values.")
         X, names = sub.to_numpy(np.float32), [str(n) for n in df.index]
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        if label and label in df: labels = df[label].astype(str).tolist()
+    X = torch.as_tensor(np.array(X, dtype=np.float32))   # a writable copy
     if not torch.isfinite(X).all():
         i, j = map(int, (~torch.isfinite(X)).nonzero()[0])
         raise ValueError(f"{path}: sample {names[i]!r}, gene {genes[j]!r} is not a finite number: impute or drop it.")
-    return X, names
+    return X, names, labels
+
+def _read_sequence_file(p:Path, label:str|None)->tuple[list, list, list|None]:
+    "Names, sequences and labels of a FASTA file (labels: None) or of a CSV with a `seq` column (as `genobook fetch NAME --out x.csv` writes)."
+    from genobook.seq import read_fasta
+    if p.name.lower().endswith(_FASTA):
+        import zlib, gzip
+        try: recs = read_fasta(p)
+        except (UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+            why = 'not text' if isinstance(e, UnicodeDecodeError) else 'its compression is damaged'
+            raise ValueError(f"{p} is not a readable FASTA file ({why}): give a plain or gzipped FASTA file.") from None
+        if not recs: raise ValueError(f"{p} holds no FASTA records.")
+        return list(recs), [s.upper() for s in recs.values()], None
+    if not p.name.lower().endswith(('.csv', '.tsv', '.csv.gz', '.tsv.gz')):
+        raise ValueError(f"{p} is not a FASTA file (.fa, .fasta, .fna, optionally .gz) or a CSV with a seq column: this model reads sequences.")
+    df = _read_table(p).reset_index()
+    if 'seq' not in df: raise ValueError(f"{p} has no 'seq' column: give a FASTA file, or a CSV with the sequences in a column named seq.")
+    if not len(df): raise ValueError(f"{p} holds no rows.")
+    if df['seq'].isna().any(): raise ValueError(f"{p}: row {int(df['seq'].isna().to_numpy().argmax())} has no sequence: fill or drop it.")
+    names = df['name'].astype(str).tolist() if 'name' in df else [str(n) for n in df.iloc[:, 0]] if df.columns[0] != 'seq' else [f'row_{i}' for i in range(len(df))]
+    return names, df['seq'].astype(str).str.upper().tolist(), df[label].astype(str).tolist() if label and label in df else None
 
 def read_inputs(model,              # A model from `load_checkpoint` (it has `.contract`), or a checkpoint path
-                path:str|Path,      # FASTA (sequence/token models), .h5ad or CSV/TSV (expression models)
-               )->Inputs:           # The encoded tensors, the record names, the sequences
+                path:str|Path,      # FASTA or CSV with a seq column (sequence/token models), .h5ad or CSV/TSV (expression models)
+                strict:bool=True,   # Token models: letters outside the tokenizer's alphabet are an error (False: [UNK] / byte tokens)
+                unusual:str='warn', # Input far outside the training input's statistics: 'raise', 'warn' or 'ignore'
+               )->Inputs:           # The encoded tensors, the record names, the sequences, the input's labels
     "Encode an input file as the checkpoint's data contract says: one-hot, k-mer/BPE ids, or genes in the model's order."
-    from genobook.seq import read_fasta, one_hot
+    from genobook.seq import one_hot
+    from genobook.models.io import check_input_stats
+    from genobook.core import check_choice
+    check_choice('unusual', unusual, ('raise', 'warn', 'ignore'))
     if isinstance(model, (str, Path)): model = load_checkpoint(model)
     c = getattr(model, 'contract', None)
     if c is None: raise ValueError("The model has no data contract: load it with load_checkpoint / load_model from a save_model file.")
     p = Path(path).expanduser()
     if not p.is_file(): raise ValueError(f"No input file at {p}: give " + ("an .h5ad or CSV expression file." if c.kind == 'expression' else "a FASTA file."))
+    label = _label_column(model)
+    def _unusual(problems):
+        if not problems or unusual == 'ignore': return
+        msg = f"{p.name} does not look like the training input: " + '; '.join(problems)
+        if unusual == 'raise': raise ValueError(msg + ". Check the input, or pass allow_unusual=True to predict anyway.")
+        warnings.warn(msg + '.', UserWarning, stacklevel=3)
     if c.kind == 'expression':
         if not p.name.lower().endswith(_TABLES): raise ValueError(f"{p} is not an .h5ad, .csv or .tsv file: this model reads expression.")
-        try: X, names = _read_expression(p, c.genes)
-        except ValueError as e: raise ValueError(f"{p}: {e}") from None
+        try: X, names, labels = _read_expression(p, c.genes, label)
+        except ValueError as e: raise ValueError(f"{p}: {e}" if str(p) not in str(e) else str(e)) from None
         if c.mean is not None:
             from genobook.expr import standardise_with
             X = standardise_with(X, c.mean, c.std)
-        return Inputs((X,), names, None)
-    if not p.name.lower().endswith(_FASTA): raise ValueError(f"{p} is not a FASTA file (.fa, .fasta, .fna, optionally .gz): this model reads sequences.")
-    try: recs = read_fasta(p)
-    except UnicodeDecodeError: raise ValueError(f"{p} is not a text FASTA file.") from None
-    if not recs: raise ValueError(f"{p} holds no FASTA records.")
-    names, seqs = list(recs), [s.upper() for s in recs.values()]
+        _unusual(check_input_stats(c, X, names=names))
+        return Inputs((X,), names, None, labels)
+    names, seqs, labels = _read_sequence_file(p, label)
     if c.kind == 'tokens':
-        try: ids, mask = c.get_tokenizer().encode(seqs, max_len=c.length)
+        try: ids, mask = c.get_tokenizer().encode(dict(zip(names, seqs)) if len(set(names)) == len(names) else seqs, max_len=c.length, strict=strict)
         except ValueError as e: raise ValueError(f"{p}: {e}") from None
-        return Inputs((ids, mask), names, seqs)
+        _unusual([q for q in check_input_stats(c, seqs=seqs, names=names) if strict or not q.startswith('letters ')])   # lenient: unknown letters accepted
+        return Inputs((ids, mask), names, seqs, labels)
     if c.length is not None:
         bad = next((i for i, s in enumerate(seqs) if len(s) != c.length), None)
         if bad is not None:
             raise ValueError(f"Record {names[bad]!r} of {p} has length {len(seqs[bad])}, the model takes {c.length}: "
                              f"pad or crop the sequences to {c.length} (genobook.seq.pad_or_crop).")
-    try: X = one_hot(seqs, alphabet=c.alphabet)
-    except ValueError as e:
-        import re
-        m = re.search(r'(?:[Ss]equence|[Rr]ecord) (\d+)', str(e))
-        who = f" (record {names[int(m.group(1))]!r})" if m and int(m.group(1)) < len(names) else ''
-        raise ValueError(f"{p}{who}: {e}") from None
-    return Inputs((X,), names, seqs)
+    try: X = one_hot(dict(zip(names, seqs)) if len(set(names)) == len(names) else seqs, alphabet=c.alphabet)
+    except ValueError as e: raise ValueError(f"{p}: {e}") from None
+    _unusual(check_input_stats(c, seqs=seqs, names=names))
+    return Inputs((X,), names, seqs, labels)
 
 # %% ../nbs/50_cli.ipynb #229b290a
 def output_names(model, n:int)->list[str]:
@@ -215,43 +320,63 @@ def predict_table(model,                # A model from `load_checkpoint`
     if _is_classifier(model) and out.shape[1] == len(cols) > 1:
         df = pd.DataFrame(torch.softmax(out.float(), 1).numpy(), columns=cols, index=pd.Index(inputs.names, name='name'))
         df['predicted'] = [cols[i] for i in out.argmax(1).tolist()]
+        df.attrs['output'] = 'probability'
         return df
-    return pd.DataFrame(out.numpy(), columns=cols, index=pd.Index(inputs.names, name='name'))
+    df = pd.DataFrame(out.numpy(), columns=cols, index=pd.Index(inputs.names, name='name'))
+    df.attrs['output'] = 'value' if not _is_classifier(model) else 'logit'
+    return df
+
+_PRED_NOTE = {'probability': "class probabilities (softmax of the model's logits), one row per record; predicted = the most probable class",
+              'value': "the model's regression outputs (in the units of the training targets), one row per record",
+              'logit': "the model's logits (a single output), one row per record"}
 
 @call_parse
 def predict_cmd(checkpoint:str,         # Model file written by `genobook train` / `save_model`
-                input:str,              # FASTA (sequence models) or .h5ad / CSV (expression models)
-                out:str='predictions.csv', # CSV to write: one row per record
+                input:str,              # FASTA or CSV with a seq column (sequence models), .h5ad / CSV (expression models)
+                out:str='predictions.csv', # CSV to write: one row per record (after a '#' comment line naming the units)
                 batch_size:int=64,      # Records per forward pass
                 device:str='',          # Torch device; '' picks CUDA when available
+                lenient:bool=False,     # Token models: encode letters outside the tokenizer's alphabet ([UNK]) instead of refusing
+                allow_unusual:bool=False, # Predict even when the input lies far outside the training input's statistics (a warning)
                )->pd.DataFrame:         # The table written
     "Predict every record of INPUT with a checkpoint and write a CSV (one row per record, one column per label/task)."
-    p = output_path(out, ('.csv',), 'predictions')
-    model = load_checkpoint(checkpoint, device)
-    df = predict_table(model, read_inputs(model, input), batch_size)
-    _write_table(p, df)
-    print(f'wrote {len(df)} predictions to {p}')
+    with OutputGroup() as g:
+        s = g.add(out, ('.csv',), 'predictions')
+        model = load_checkpoint(checkpoint, device)
+        df = predict_table(model, read_inputs(model, input, strict=not lenient, unusual='warn' if allow_unusual else 'raise'), batch_size)
+        _write_table(s, df, comment=f"genobook predict {Path(checkpoint).name}: {_PRED_NOTE[df.attrs['output']]}")
+    print(f'wrote {len(df)} predictions to {g[s]}')
     return df
 
 # %% ../nbs/50_cli.ipynb #1f3de528
 def command_target(model,             # A model from `load_checkpoint`
                    inputs:Inputs,     # The encoded records
-                   target:str='',     # A label/task name or an output index; '' = predicted class (classifiers) or the only output
+                   target:str='',     # A label/task name or an output index; 'label': each record's class in the input's label column; '' = predicted class (classifiers) or the only output
                    batch_size:int=64, # Records per forward pass (to find the predicted classes)
                   ):                  # An int, or an (N,) tensor of per-record classes
     "The output index (or per-record indices) that `target` names, checked against the model's outputs."
+    import torch
     from genobook.core import predict, output_matrix
     out = output_matrix(predict(model, *[t[:1] for t in inputs.tensors]))
     names = output_names(model, out.shape[1])
-    if str(target).strip() == '':
+    t = str(target).strip()
+    if t == '':
         if _is_classifier(model) and len(names) > 1:
             return output_matrix(predict(model, *inputs.tensors, batch_size=batch_size)).argmax(1)
         if len(names) == 1: return 0
         raise ValueError(f"The model has {len(names)} outputs ({', '.join(names)}): choose one with --target.")
-    t = str(target).strip()
     if t in names: return names.index(t)
+    if t == 'label':
+        col = _label_column(model)
+        if not _is_classifier(model): raise ValueError("--target label needs a classifier: this checkpoint predicts values; name an output with --target.")
+        if inputs.labels is None:
+            raise ValueError(f"--target label reads each record's class from the input's {col or 'label'!r} column, and the input has none: "
+                             "add that column (h5ad obs or CSV column), or leave --target out to explain the predicted class.")
+        unknown = sorted(set(inputs.labels) - set(names))
+        if unknown: raise ValueError(f"The input's {col!r} column holds {unknown[:5]}, which are not classes of this model ({', '.join(names)}).")
+        return torch.tensor([names.index(l) for l in inputs.labels])
     if t.lstrip('-').isdigit() and 0 <= int(t) < len(names): return int(t)
-    raise ValueError(f"--target {t!r} is not an output of this model: choose one of {', '.join(names)} (or 0..{len(names) - 1}).")
+    raise ValueError(f"--target {t!r} is not an output of this model: choose one of {', '.join(names)} (or 0..{len(names) - 1}, or label).")
 
 # %% ../nbs/50_cli.ipynb #2822e2c4
 def _npz(path:Path, **arrays)->Path:
@@ -271,93 +396,128 @@ def per_base_scores(model, inputs:Inputs, scores):
     raise ValueError("Per-base scores need a one-hot or k-mer model: this checkpoint reads "
                      + ('BPE tokens, whose tokens have no fixed length.' if c.kind == 'tokens' else 'expression.'))
 
-def _write_track(model, inputs, values, out, name, description):
+def _write_track(model, inputs, values, path, name, description):
     from genobook.tracks import regions_table, base_track, write_bedgraph
     regions_table(inputs.names)          # every record name must be chrom:start-end; the first that is not is named
-    p = output_path(out, ('.bedgraph', '.bg'), 'bedGraph')
-    return write_bedgraph([base_track(name, inputs.names, values, description=description)], p)
+    return write_bedgraph([base_track(name, inputs.names, values, description=description)], path)
+
+def _axes(c)->str:
+    return {'sequence': 'record, base (A, C, G, T), position', 'tokens': 'record, token position',
+            'expression': 'record, gene (the genes array)'}[c.kind]
+
+def _safe(name:str)->str: return ''.join(ch if ch.isalnum() else '_' for ch in name)
 
 @call_parse
 def attribute_cmd(checkpoint:str,        # Model file written by `genobook train` / `save_model`
-                  input:str,             # FASTA (sequence/token models) or .h5ad / CSV (expression models)
-                  method:str='ig',       # An attribution method of genobook.attr.METHODS
-                  target:str='',         # Output to explain: label/task name or index; '' = predicted class or the only output
-                  out:str='attributions.npz', # .npz to write: scores, names, target, method
+                  input:str,             # FASTA or CSV with a seq column (sequence/token models), .h5ad / CSV (expression models)
+                  method:str='ig',       # Attribution method
+                  target:str='',         # Output to explain: label/task name or index; 'label' = each record's class in the input's label column (as the T-GEM seed); '' = the predicted class (classifiers) or the only output
+                  out:str='attributions.npz', # .npz to write: scores, names, target and target_name, genes/labels, method, output (logit)
                   n_steps:int=50,        # Integration steps (IG and its noise tunnels)
-                  rnk:bool_arg=False,    # Expression models: also write one GSEA .rnk list per class next to OUT
+                  rnk:bool=False,        # Expression classifiers: also write one GSEA .rnk list per class next to OUT
                   bedgraph:str='',       # Sequence models: also write per-base scores as a bedGraph (record names chrom:start-end)
                   batch_size:int=32,     # Records per batch
                   device:str='',         # Torch device; '' picks CUDA when available
+                  lenient:bool=False,    # Token models: encode letters outside the tokenizer's alphabet ([UNK]) instead of refusing
                  )->dict:                # The arrays written
     "Attribute a checkpoint's predictions on INPUT to its features; write .npz (+ class importance TSV/.rnk or bedGraph)."
-    import numpy as np, torch, warnings
+    import numpy as np, torch
     from genobook.attr import attribute, METHODS, class_importance, importance_table, write_rnk
     from genobook.core import check_choice
+    from genobook.tracks import regions_table
     check_choice('method', method, METHODS)
-    p = output_path(out, ('.npz',), 'attributions')
-    model = load_checkpoint(checkpoint, device)
-    if bedgraph and model.contract.kind == 'expression': raise ValueError("--bedgraph needs a sequence model: this checkpoint reads expression.")
-    inputs = read_inputs(model, input)
-    tgt = command_target(model, inputs, target, batch_size)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        scores = attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
-    tarr = np.broadcast_to(np.asarray(tgt), (len(inputs.names),))
-    res = dict(scores=scores.numpy(), names=np.array(inputs.names), target=tarr, method=np.array(method))
-    _npz(p, **res)
-    written = [p]
-    if model.contract.kind == 'expression' and _is_classifier(model):
-        labels = model.contract.labels
-        imp = class_importance(scores, torch.as_tensor(np.ascontiguousarray(tarr), dtype=torch.long), n_classes=len(labels))
-        table = importance_table(imp, model.contract.genes, labels)
-        table = table[table['class'].isin([labels[c] for c in set(tarr.tolist())])]   # classes with no record explained have no scores
-        tsv = p.with_suffix('.importance.tsv')
-        _write_table(tsv, table, sep='\t', index=False)
-        written.append(tsv)
-        if rnk:
-            for c in sorted(set(tarr.tolist())):
-                safe = ''.join(ch if ch.isalnum() else '_' for ch in labels[c])
-                written.append(write_rnk(imp[c], model.contract.genes, p.with_name(f'{p.stem}.{safe}.rnk')))
-    if bedgraph:
-        written.append(_write_track(model, inputs, per_base_scores(model, inputs, scores), bedgraph, f'genobook {method}',
-                                    f'{method} attribution (score x input) of {Path(checkpoint).name}'))
-    print('wrote ' + ', '.join(map(str, written)))
+    with OutputGroup() as g:
+        s = g.add(out, ('.npz',), 'attributions')
+        model = load_checkpoint(checkpoint, device)
+        c = model.contract
+        expr_cls = c.kind == 'expression' and _is_classifier(model)
+        if bedgraph and c.kind == 'expression': raise ValueError("--bedgraph needs a sequence model: this checkpoint reads expression.")
+        if rnk and not expr_cls: raise ValueError("--rnk needs an expression classifier (T-GEM): its lists rank genes per class.")
+        bed = g.add(bedgraph, ('.bedgraph', '.bg'), 'bedGraph') if bedgraph else None
+        inputs = read_inputs(model, input, strict=not lenient)
+        if bed:
+            regions_table(inputs.names)      # before any work: every record must be named chrom:start-end
+            if c.kind == 'tokens' and (c.tokenizer or {}).get('type') != 'kmer': per_base_scores(model, inputs, None)   # raises
+        tgt = command_target(model, inputs, target, batch_size)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            scores = attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
+        tarr = np.broadcast_to(np.asarray(tgt), (len(inputs.names),)).copy()
+        onames = output_names(model, int(_n_outputs(model, inputs)))
+        res = dict(scores=scores.numpy(), names=np.array(inputs.names), target=tarr, target_name=np.array([onames[i] for i in tarr]),
+                   method=np.array(method), output=np.array('logit'), axes=np.array(_axes(c)),
+                   units=np.array(f"{method} attribution of the model's logit for the target output"), outputs=np.array(onames))
+        if c.genes: res['genes'] = np.array(c.genes)
+        if c.labels: res['labels'] = np.array(c.labels)
+        _npz(s, **res)
+        if expr_cls:
+            labels = c.labels
+            with warnings.catch_warnings():
+                warnings.filterwarnings('ignore', message=r'Class\(es\)')   # said below, by name
+                imp = class_importance(scores, torch.as_tensor(tarr, dtype=torch.long), n_classes=len(labels))
+            explained = sorted(set(tarr.tolist()))
+            absent = [labels[i] for i in range(len(labels)) if i not in explained]
+            if absent: warnings.warn(f"no record is explained as {', '.join(absent)}: the importance table and the .rnk lists leave those classes out.", UserWarning)
+            table = importance_table(imp, c.genes, labels)
+            table = table[table['class'].isin([labels[i] for i in explained])]
+            tsv = g.add(g[s].with_suffix('.importance.tsv'), ('.tsv',), 'class importance')
+            _write_table(tsv, table, comment=f"mean |{method} attribution of the logit| per class and gene, over the records explained as that class",
+                         sep='\t', index=False)
+            if rnk:
+                for i in explained: write_rnk(imp[i], c.genes, g.add(g[s].with_name(f'{g[s].stem}.{_safe(labels[i])}.rnk'), ('.rnk',), 'GSEA list'))
+        if bed:
+            _write_track(model, inputs, per_base_scores(model, inputs, scores), bed, f'genobook {method}',
+                         f'{method} attribution (score x input) of {Path(checkpoint).name}')
+    print('wrote ' + ', '.join(str(p) for p in g.final.values()))
     return res
 
+def _n_outputs(model, inputs:Inputs)->int:
+    "The number of outputs of `model` (one forward pass on the first record)."
+    from genobook.core import predict, output_matrix
+    return output_matrix(predict(model, *[t[:1] for t in inputs.tensors])).shape[1]
+
 # %% ../nbs/50_cli.ipynb #2b9fa645
-def _mutagenesis(fn, checkpoint, fasta, out, start, end, target, kind, batch_size, device):
+_KIND_NOTE = {'delta': "f(mutant) - f(reference)", 'centred': "f(mutant) - f(reference), centred over the four bases at each position",
+              'x_input': "the centred effect of the observed base (zero for the other three)"}
+
+def _mutagenesis(fn, checkpoint, fasta, out, start, end, target, kind, batch_size, device, what):
     import numpy as np
     from genobook.ism import ism_effects, KINDS
     from genobook.core import check_choice
     check_choice('kind', kind, KINDS)
-    p = output_path(out, ('.npz',), 'mutagenesis effects')
-    model = load_checkpoint(checkpoint, device)
-    if model.contract.kind != 'sequence':
-        raise ValueError(f"ISM needs a one-hot sequence model: {Path(checkpoint).name} reads {model.contract.kind}.")
-    inputs = read_inputs(model, fasta)
-    X = inputs.tensors[0]
-    L = X.shape[-1]
-    stop = L if end in (None, 0, -1) else end
-    if not 0 <= start < stop <= L: raise ValueError(f"--start {start} / --end {end} must give 0 <= start < end <= {L} (the sequence length).")
-    names_out = output_names(model, len(model.contract.labels or model.contract.tasks or [0]))
-    if str(target).strip() == '': cols = None; outputs = names_out
-    else:
-        t = command_target(model, inputs, target)
-        cols, outputs = [int(t)], [names_out[int(t)] if int(t) < len(names_out) else f'output_{int(t)}']
-    raw = fn(model, X, start=start, end=stop, outputs=cols, batch_size=batch_size)
-    eff = ism_effects(raw, X, kind, start=start)
-    if eff.shape[-1] != len(outputs): outputs = [f'output_{i}' for i in range(eff.shape[-1])]
-    res = dict(effects=eff.numpy(), names=np.array(inputs.names), outputs=np.array(outputs), start=np.array(start), kind=np.array(kind))
-    _npz(p, **res)
-    N, _, W, T = eff.shape
-    ref = np.array(list('ACGTN'))[np.where(X[:, :, start:stop].sum(1) > 0, X[:, :, start:stop].argmax(1), 4)]
-    e = eff.permute(0, 2, 3, 1).reshape(-1, 4).numpy()
-    tab = pd.DataFrame({'name': np.repeat(inputs.names, W * T), 'position': np.tile(np.repeat(np.arange(start, stop), T), N),
-                        'ref': np.repeat(ref.reshape(-1), T), 'output': np.tile(outputs, N * W)})
-    tab[list('ACGT')] = e
-    tsv = p.with_suffix('.tsv')
-    _write_table(tsv, tab, sep='\t', index=False, float_format='%.6g')
-    print(f'wrote {p} and {tsv}')
+    with OutputGroup() as g:
+        s = g.add(out, ('.npz',), 'mutagenesis effects')
+        tsv = g.add(g[s].with_suffix('.tsv'), ('.tsv',), 'per-base effects')
+        model = load_checkpoint(checkpoint, device)
+        if model.contract.kind != 'sequence':
+            raise ValueError(f"ISM needs a one-hot sequence model: {Path(checkpoint).name} reads {model.contract.kind}.")
+        inputs = read_inputs(model, fasta)
+        X = inputs.tensors[0]
+        L = X.shape[-1]
+        stop = L if end in (None, 0, -1) else end
+        if not 0 <= start < stop <= L: raise ValueError(f"--start {start} / --end {end} must give 0 <= start < end <= {L} (the sequence length).")
+        names_out = output_names(model, len(model.contract.labels or model.contract.tasks or [0]))
+        if str(target).strip() == '': cols = None; outputs = names_out
+        else:
+            t = command_target(model, inputs, target)
+            if not isinstance(t, int): raise ValueError("--target label gives one class per record; ISM explains one output for all: name it with --target.")
+            cols, outputs = [int(t)], [names_out[int(t)] if int(t) < len(names_out) else f'output_{int(t)}']
+        raw = fn(model, X, start=start, end=stop, outputs=cols, batch_size=batch_size)
+        eff = ism_effects(raw, X, kind, start=start)
+        if eff.shape[-1] != len(outputs): outputs = [f'output_{i}' for i in range(eff.shape[-1])]
+        units = f"{what} effect on the model's logit: {_KIND_NOTE.get(kind, kind)}"
+        res = dict(effects=eff.numpy(), names=np.array(inputs.names), outputs=np.array(outputs), start=np.array(start), kind=np.array(kind),
+                   output=np.array('logit'), units=np.array(units), axes=np.array('record, base (A, C, G, T), position (from start), output'))
+        _npz(s, **res)
+        N, _, W, T = eff.shape
+        ref = np.array(list('ACGTN'))[np.where(X[:, :, start:stop].sum(1) > 0, X[:, :, start:stop].argmax(1), 4)]
+        e = eff.permute(0, 2, 3, 1).reshape(-1, 4).numpy()
+        tab = pd.DataFrame({'name': np.repeat(inputs.names, W * T), 'position': np.tile(np.repeat(np.arange(start, stop), T), N),
+                            'ref': np.repeat(ref.reshape(-1), T), 'output': np.tile(outputs, N * W)})
+        tab[list('ACGT')] = e
+        _write_table(tsv, tab, comment=f"genobook {what.lower()} of {Path(checkpoint).name}: columns A, C, G, T are the {units}; position is 0-based",
+                     sep='\t', index=False, float_format='%.6g')
+    print(f'wrote {g[s]} and {g[tsv]}')
     return res
 
 @call_parse
@@ -373,7 +533,7 @@ def ism_cmd(checkpoint:str,        # One-hot sequence model (e.g. a CNN) written
            )->dict:
     "Exact in-silico saturation mutagenesis of every record of FASTA; write .npz and a per-base TSV."
     from genobook.ism import ism
-    return _mutagenesis(ism, checkpoint, fasta, out, start, end, target, kind, batch_size, device)
+    return _mutagenesis(ism, checkpoint, fasta, out, start, end, target, kind, batch_size, device, 'ISM')
 
 @call_parse
 def tism_cmd(checkpoint:str,       # One-hot sequence model (e.g. a CNN) written by `genobook train`
@@ -388,51 +548,59 @@ def tism_cmd(checkpoint:str,       # One-hot sequence model (e.g. a CNN) written
             )->dict:
     "Taylor ISM (one gradient per sequence) of every record of FASTA; write .npz and a per-base TSV."
     from genobook.ism import tism
-    return _mutagenesis(tism, checkpoint, fasta, out, start, end, target, kind, batch_size, device)
+    return _mutagenesis(tism, checkpoint, fasta, out, start, end, target, kind, batch_size, device, 'TISM')
 
 # %% ../nbs/50_cli.ipynb #7749b96a
+def _ism_batch(batch_size:int, L:int)->int:
+    "Mutants per ISM forward pass for `tracks`: its --batch-size counts records, each of which has 3 x L mutants (at least 256)."
+    return max(256, min(int(batch_size) * 3 * int(L), 4096))
+
 @call_parse
 def tracks_cmd(checkpoint:str,             # Sequence model written by `genobook train`
                fasta:str,                  # Records named chrom:start-end (optionally (+)/(-))
-               method:str='ism',           # 'ism', 'tism' or an attribution method of genobook.attr.METHODS
+               method:str='ism',           # 'ism', 'tism' or an attribution method
                target:str='',              # Output to show: label/task name or index; '' = predicted class or the only output
                out:str='tracks.bedGraph',  # bedGraph to write
                base_url:str='',            # Where OUT will be served: also write OUT's UCSC URL list (.urls.txt)
                n_steps:int=50,             # Integration steps for IG-type methods
-               batch_size:int=64,          # Records per batch
+               batch_size:int=64,          # Records per batch (ISM: their mutants, at least 256, per forward pass)
                device:str='',              # Torch device; '' picks CUDA when available
+               lenient:bool=False,         # Token models: encode letters outside the tokenizer's alphabet ([UNK]) instead of refusing
               )->Path:                     # The bedGraph written
     "Write per-base importance of every FASTA record as a bedGraph on its chrom:start-end, and optionally the UCSC URL list."
-    import torch, warnings
+    import torch
     from genobook.attr import attribute, METHODS
     from genobook.core import check_choice
-    from genobook.tracks import regions_table, write_track_urls
+    from genobook.tracks import regions_table, write_track_urls, track_urls
     check_choice('method', method, ('ism', 'tism') + tuple(METHODS))
-    output_path(out, ('.bedgraph', '.bg'), 'bedGraph')
-    model = load_checkpoint(checkpoint, device)
-    if model.contract.kind == 'expression': raise ValueError("tracks needs a sequence model: this checkpoint reads expression.")
-    inputs = read_inputs(model, fasta)
-    regions_table(inputs.names)
-    tgt = command_target(model, inputs, target, batch_size)
-    if method in ('ism', 'tism'):
-        if model.contract.kind != 'sequence': raise ValueError(f"method={method!r} needs a one-hot model: use an attribution method (e.g. ig) for token models.")
-        from genobook.ism import ism, tism, ism_effects
-        X = inputs.tensors[0]
-        raw = (ism if method == 'ism' else tism)(model, X, batch_size=batch_size)
-        eff = ism_effects(raw, X, 'x_input')
-        t = torch.as_tensor(tgt).expand(len(X))
-        values = eff[torch.arange(len(X)), ..., t].sum(1)        # (N, L): effect of the observed base
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            scores = attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
-        values = per_base_scores(model, inputs, scores)
-    p = _write_track(model, inputs, values, out, f'genobook {method}', f'{method} of {Path(checkpoint).name}')
-    if base_url:
-        urls = write_track_urls([p], base_url, p.with_name(p.name + '.urls.txt'))
-        print(f'wrote {urls}')
-    print(f'wrote {p}')
-    return p
+    with OutputGroup() as g:
+        s = g.add(out, ('.bedgraph', '.bg'), 'bedGraph')
+        urls = g.add(g[s].with_name(g[s].name + '.urls.txt'), ('.txt',), 'URL list') if base_url else None
+        if base_url: track_urls([g[s]], base_url)      # a bad URL is refused before any work
+        model = load_checkpoint(checkpoint, device)
+        if model.contract.kind == 'expression': raise ValueError("tracks needs a sequence model: this checkpoint reads expression.")
+        if method in ('ism', 'tism') and model.contract.kind != 'sequence':
+            raise ValueError(f"--method {method} needs a one-hot model: use an attribution method (e.g. ig) for token models.")
+        inputs = read_inputs(model, fasta, strict=not lenient)
+        regions_table(inputs.names)
+        tgt = command_target(model, inputs, target, batch_size)
+        if method in ('ism', 'tism'):
+            from genobook.ism import ism, tism, ism_effects
+            X = inputs.tensors[0]
+            raw = ism(model, X, batch_size=_ism_batch(batch_size, X.shape[-1])) if method == 'ism' else tism(model, X, batch_size=batch_size)
+            eff = ism_effects(raw, X, 'x_input')
+            t = torch.as_tensor(tgt).expand(len(X))
+            values = eff[torch.arange(len(X)), ..., t].sum(1)        # (N, L): effect of the observed base
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                scores = attribute(model, *inputs.tensors, method=method, target=tgt, n_steps=n_steps, batch_size=batch_size)
+            values = per_base_scores(model, inputs, scores)
+        what = 'ISM effect of the observed base' if method == 'ism' else 'TISM effect of the observed base' if method == 'tism' else f'{method} attribution (score x input)'
+        _write_track(model, inputs, values, s, f'genobook {method}', f"{what} on the logit, {Path(checkpoint).name}")
+        if base_url: write_track_urls([g[s]], base_url, urls)
+    print(f'wrote {g[s]}' + (f' and {g[urls]}' if base_url else ''))
+    return g[s]
 
 # %% ../nbs/50_cli.ipynb #502a88d1
 @call_parse
@@ -440,63 +608,89 @@ def motifs_cmd(checkpoint:str,          # CNN checkpoint written by `genobook tr
                out:str='kernels.meme',  # MEME motif file to write
                fasta:str='',            # Sequences to count kernel activations on; '' = PWMs from the weights alone
                fraction:float=0.5,      # kernel_motifs: windows above this fraction of the kernel's maximum activation count
-               trim:bool_arg=True,      # Cut low-information columns off both ends
-               tomtom:str='',           # Also compare with JASPAR CORE vertebrates and write the best matches (TSV)
+               trim:bool=True,          # Cut low-information columns off both ends (--no-trim keeps every column)
+               tomtom:bool=False,       # Also compare with JASPAR CORE vertebrates: the best matches go next to OUT (.tomtom.tsv)
                n_best:int=5,            # Tomtom matches per kernel
                device:str='',           # Torch device; '' picks CUDA when available
               )->list:                  # The motifs written
     "Write a CNN's first-layer kernels as MEME motifs, optionally with their Tomtom matches against JASPAR."
     from genobook.kernels import first_conv, kernel_motifs, parametric_motifs
     from genobook.motifs import trim_motif, write_meme, tomtom_matches, jaspar_motifs
-    p = output_path(out, ('.meme', '.txt'), 'MEME motifs')
-    tt = output_path(tomtom, ('.tsv', '.txt'), 'Tomtom matches') if tomtom else None
-    model = load_checkpoint(checkpoint, device)
-    if model.contract.kind != 'sequence': raise ValueError(f"motifs needs a CNN on one-hot sequences: {Path(checkpoint).name} reads {model.contract.kind}.")
-    first_conv(model)
-    ms = kernel_motifs(model, read_inputs(model, fasta).tensors[0], fraction=fraction) if fasta else parametric_motifs(model)
-    if trim: ms = [trim_motif(m) for m in ms]
-    write_meme(ms, p)
-    print(f'wrote {len(ms)} motifs to {p}')
-    if tt:
-        table = tomtom_matches(ms, jaspar_motifs(), n_best=n_best)
-        _write_table(tt, table, sep='\t', index=False)
-        print(f'wrote {tt}')
+    with OutputGroup() as g:
+        s = g.add(out, ('.meme', '.txt'), 'MEME motifs')
+        tt = g.add(g[s].with_suffix('.tomtom.tsv'), ('.tsv',), 'Tomtom matches') if tomtom else None
+        model = load_checkpoint(checkpoint, device)
+        if model.contract.kind != 'sequence': raise ValueError(f"motifs needs a CNN on one-hot sequences: {Path(checkpoint).name} reads {model.contract.kind}.")
+        first_conv(model)
+        ms = kernel_motifs(model, read_inputs(model, fasta).tensors[0], fraction=fraction) if fasta else parametric_motifs(model)
+        if trim: ms = [trim_motif(m) for m in ms]
+        write_meme(ms, s)
+        if tt:
+            table = tomtom_matches(ms, jaspar_motifs(), n_best=n_best)
+            _write_table(tt, table, sep='\t', index=False)
+    print(f'wrote {len(ms)} motifs to {g[s]}' + (f' and their JASPAR matches to {g[tt]}' if tt else ''))
     return ms
 
 # %% ../nbs/50_cli.ipynb #eeeaf538
+def _token_labels(model, inputs:Inputs, T:int)->list[str]|None:
+    "Names of the T attention positions: the genes of an expression model (and its summary token, if any), else None."
+    c = model.contract
+    if c.kind != 'expression' or not c.genes: return None
+    return list(c.genes) if T == len(c.genes) else ['[CLS]'] + list(c.genes) if T == len(c.genes) + 1 else None
+
 @call_parse
 def attention_cmd(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert, roberta, longseq)
                   input:str,               # FASTA or .h5ad / CSV, as the model reads
-                  out:str='attention.npz', # .npz to write: attention (N, layers, heads, T, T), names
+                  out:str='attention.npz', # .npz to write: attention (record, layer, head, query, key), names, tokens, rows_sum_to_one
                   batch_size:int=64,       # Records per forward pass
                   device:str='',           # Torch device; '' picks CUDA when available
+                  lenient:bool=False,      # Token models: encode letters outside the tokenizer's alphabet ([UNK]) instead of refusing
                  )->dict:
     "Capture the attention maps of every layer and head on INPUT and write them as .npz."
     import numpy as np, torch
     from genobook.attention import capture_attention
-    p = output_path(out, ('.npz',), 'attention maps')
-    model = load_checkpoint(checkpoint, device)
-    inputs = read_inputs(model, input)
-    att = capture_attention(model, *inputs.tensors, batch_size=batch_size)
-    if isinstance(att, (list, tuple)): att = torch.stack(list(att), 1)
-    res = dict(attention=att.numpy(), names=np.array(inputs.names))
-    _npz(p, **res); print(f'wrote {p}')
+    with OutputGroup() as g:
+        s = g.add(out, ('.npz',), 'attention maps')
+        model = load_checkpoint(checkpoint, device)
+        inputs = read_inputs(model, input, strict=not lenient)
+        att = capture_attention(model, *inputs.tensors, batch_size=batch_size)
+        if isinstance(att, (list, tuple)): att = torch.stack(list(att), 1)
+        a = att.numpy()
+        sums = a.sum(-1)
+        if len(inputs.tensors) == 2:   # token models: padded queries are not rows of the map
+            sums = np.where(inputs.tensors[1].numpy()[:, None, None, :] > 0, sums, 1.0)
+        one = bool(np.allclose(sums, 1, atol=1e-3))
+        note = ("each row (query) is a softmax over the keys and sums to 1" if one else
+                f"rows do not sum to 1 (from {sums.min():.3g} to {sums.max():.3g}): "
+                + ("T-GEM zeroes the diagonal (a gene's attention to itself) after the softmax" if model.contract.kind == 'expression'
+                   else "the model changes the weights after the softmax"))
+        res = dict(attention=a, names=np.array(inputs.names), axes=np.array('record, layer, head, query, key'),
+                   output=np.array('attention weight'), rows_sum_to_one=np.array(one), note=np.array(note))
+        tl = _token_labels(model, inputs, a.shape[-1])
+        if tl: res['tokens'] = np.array(tl)
+        _npz(s, **res)
+    print(f'wrote {g[s]}')
     return res
 
 @call_parse
 def entropy_cmd(checkpoint:str,          # Transformer checkpoint (tgem, kmer_bert, roberta, longseq)
                 input:str,               # FASTA or .h5ad / CSV, as the model reads
-                out:str='entropy.csv',   # CSV to write: the layers x heads table of mean attention entropy
+                out:str='entropy.csv',   # CSV to write: rows are layers (layer 0, ...), columns heads (head 0, ...): mean attention entropy in nats
                 batch_size:int=64,       # Records per forward pass
                 device:str='',           # Torch device; '' picks CUDA when available
-               )->pd.DataFrame:          # The table written
-    "Mean entropy of the attention rows per layer and head on INPUT, written as CSV."
+                lenient:bool=False,      # Token models: encode letters outside the tokenizer's alphabet ([UNK]) instead of refusing
+               )->pd.DataFrame:          # The table written (layers x heads)
+    "Mean entropy of the attention rows per layer and head on INPUT, written as a layers x heads CSV."
     from genobook.attention import attention_entropy
-    p = output_path(out, ('.csv',), 'entropy table')
-    model = load_checkpoint(checkpoint, device)
-    table = attention_entropy(model, *read_inputs(model, input).tensors, batch_size=batch_size).table
-    _write_table(p, table)
-    print(f'wrote {p}')
+    with OutputGroup() as g:
+        s = g.add(out, ('.csv',), 'entropy table')
+        model = load_checkpoint(checkpoint, device)
+        raw = attention_entropy(model, *read_inputs(model, input, strict=not lenient).tensors, batch_size=batch_size).table
+        lh = raw.T if raw.index.name == 'head' else raw       # the library's table is heads x layers
+        table = pd.DataFrame(lh.to_numpy(), index=pd.Index([f'layer {i}' for i in range(lh.shape[0])], name='layer'),
+                             columns=[f'head {j}' for j in range(lh.shape[1])])
+        _write_table(s, table, comment=f"genobook entropy {Path(checkpoint).name}: mean entropy (nats) of the attention rows, layers x heads, over the records of {Path(input).name}")
+    print(f'wrote {g[s]}')
     return table
 
 @call_parse
@@ -504,6 +698,7 @@ def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression cla
                 input:str,                 # .h5ad or CSV of cells
                 label:str,                 # The class whose network to build (one of the model's labels)
                 out:str='network.graphml', # GraphML to write; the SIF (.sif) and the hub table (.hubs.csv) go next to it
+                target:str='predicted',    # Cells of the class: 'predicted' as LABEL by the model (default), or 'label' (the input's label column, as the T-GEM seed)
                 threshold:float=0.01,      # Fraction of the strongest (layer, query, key) scores kept as edges
                 max_samples:int=32,        # Cells of the class averaged over (a seeded draw)
                 n_steps:int=16,            # Integration steps of attention attribution
@@ -511,26 +706,32 @@ def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression cla
                 device:str='',             # Torch device; '' picks CUDA when available
                )->pd.DataFrame:            # The hub genes
     "T-GEM's gene network of one class from attention attribution: GraphML + SIF + hub-gene table."
-    import warnings
+    import torch
     from genobook.core import predict, output_matrix, check_choice
     from genobook.attention import class_attention_attribution
     from genobook.network import attention_network, network_edges, write_graphml, write_sif, hub_genes
-    p = output_path(out, ('.graphml',), 'network')
-    model = load_checkpoint(checkpoint, device)
-    c = model.contract
-    if c.kind != 'expression' or not c.labels: raise ValueError(f"network needs a T-GEM (expression classifier) checkpoint: {Path(checkpoint).name} reads {c.kind}.")
-    check_choice('label', label, c.labels)
-    X = read_inputs(model, input).tensors[0]
-    y = output_matrix(predict(model, X)).argmax(1)
-    if not (y == c.labels.index(label)).any(): raise ValueError(f"No cell of {input} is predicted as {label!r}: give cells of that type, or choose another --label.")
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        scores = class_attention_attribution(model, X, y=y, label=label, classes=c.labels, max_samples=max_samples, seed=seed, n_steps=n_steps)
-    G = attention_network(scores, c.genes, threshold=threshold)
-    write_graphml(G, p); write_sif(network_edges(scores, c.genes, threshold=threshold), p.with_suffix('.sif'))
-    hubs = hub_genes(G)
-    _write_table(p.with_suffix('.hubs.csv'), hubs)
-    print(f"wrote {p}, {p.with_suffix('.sif')} and {p.with_suffix('.hubs.csv')}: {G.number_of_nodes()} genes, {G.number_of_edges()} edges")
+    check_choice('target', target, ('predicted', 'label'))
+    with OutputGroup() as g:
+        s = g.add(out, ('.graphml',), 'network')
+        sif, hubs_csv = g.add(g[s].with_suffix('.sif'), ('.sif',), 'SIF network'), g.add(g[s].with_suffix('.hubs.csv'), ('.csv',), 'hub genes')
+        model = load_checkpoint(checkpoint, device)
+        c = model.contract
+        if c.kind != 'expression' or not c.labels: raise ValueError(f"network needs a T-GEM (expression classifier) checkpoint: {Path(checkpoint).name} reads {c.kind}.")
+        check_choice('label', label, c.labels)
+        inputs = read_inputs(model, input)
+        X = inputs.tensors[0]
+        if target == 'label': y = command_target(model, inputs, 'label')
+        else: y = output_matrix(predict(model, X)).argmax(1)
+        how = 'labelled' if target == 'label' else 'predicted'
+        if not (y == c.labels.index(label)).any(): raise ValueError(f"No cell of {input} is {how} as {label!r}: give cells of that type, or choose another --label.")
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            scores = class_attention_attribution(model, X, y=y, label=label, classes=c.labels, max_samples=max_samples, seed=seed, n_steps=n_steps)
+        G = attention_network(scores, c.genes, threshold=threshold)
+        write_graphml(G, s); write_sif(network_edges(scores, c.genes, threshold=threshold), sif)
+        hubs = hub_genes(G)
+        _write_table(hubs_csv, hubs)
+    print(f"wrote {g[s]}, {g[sif]} and {g[hubs_csv]}: {G.number_of_nodes()} genes, {G.number_of_edges()} edges (cells {how} as {label})")
     return hubs
 
 # %% ../nbs/50_cli.ipynb #11b2d230
@@ -539,6 +740,37 @@ COMMANDS = {'datasets': datasets_cmd, 'fetch': fetch_cmd, 'train': train_cmd, 'p
             'attention': attention_cmd, 'entropy': entropy_cmd, 'network': network_cmd,
             'quickstart': 'genobook.quickstart:quickstart'}
 USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+# Choices shown by `--help` and checked by the parser, read from the library when a command is parsed ('module:NAME')
+CHOICES = {'attribute': {'method': 'genobook.attr:METHODS'}, 'tracks': {'method': ('ism', 'tism', 'genobook.attr:METHODS')},
+           'ism': {'kind': 'genobook.ism:KINDS'}, 'tism': {'kind': 'genobook.ism:KINDS'}, 'network': {'target': ('predicted', 'label')},
+           'train': {'show_config': 'genobook.pipeline:MODEL_KINDS'}}
+_OPTIONAL_POSITIONAL = {'train': ['config']}   # `genobook train --show-config cnn` needs no config file
+
+# Library hints in Python terms, and what they are on the command line: (pattern, replacement, commands; None: all)
+CLI_TERMS = [
+    (r"raise max_len, crop the sequences, or pass truncate=True to keep the first (\d+) (\S+)\.", r"crop the records to fit the model (at most \1 \2).", None),
+    (r", or pass full_names=True if the full headers differ", " (a record's name is the first word of its FASTA header)", None),
+    (r" \(or use bin_track for per-bin values\)", "", None),
+    (r"or use stratify=False", "or give the data a 'split' column (train, valid, test)", None),
+    (r"use device='cpu' or None", 'set [train] device = "cpu" (or "")', ('train',)),
+    (r"use device='cpu' or None", "use --device cpu (or leave --device out)", None),
+    (r"or pass strict=False to (read|encode) (.+?)\.", r"or pass --lenient to \1 \2.", None),
+    (r"or pass allow_unusual=True to predict anyway", "or pass --allow-unusual to predict anyway", None),
+    (r"give the number of samples per batch", "give --batch-size N", None),
+]
+
+def cli_message(msg:str,              # A library message (error or warning)
+                cmd:str,              # The command it was raised through
+                params:tuple=(),      # The command's parameter names: `name=value` becomes `--name value`
+               )->str:                # The message in command-line terms, on one line
+    "A library message in the terms of the command line: `CLI_TERMS` applied, the command's own arguments as flags."
+    for pat, rep, cmds in CLI_TERMS:
+        if cmds is None or cmd in cmds: msg = re.sub(pat, rep, msg)
+    if params:
+        alt = '|'.join(sorted(map(re.escape, params), key=len, reverse=True))
+        msg = re.sub(rf"(?<![\w.\-\[])({alt})=(?=['\"\w(\[-])", lambda m: f"--{m.group(1).replace('_', '-')} ", msg)
+    return ' '.join(msg.split())
 
 def resolve_command(entry):
     "The function a `COMMANDS` entry stands for: itself, or 'module:function' imported now."
@@ -565,6 +797,32 @@ def _usage()->str:
 def _is_user_error(e:BaseException)->bool:
     return isinstance(e, USER_ERRORS) or type(e).__name__ == 'FetchError'
 
+def _choices(spec)->list:
+    out = []
+    for s in (spec if isinstance(spec, tuple) else (spec,)):
+        if ':' in s:
+            mod, _, name = s.partition(':')
+            out += list(getattr(importlib.import_module(mod), name))
+        else: out.append(s)
+    return out
+
+def command_parser(cmd:str):  # A key of `COMMANDS`
+    "The argument parser of a command: its docments as help, choices listed, one-line errors (exit status 2)."
+    func = resolve_command(COMMANDS[cmd])
+    p = anno_parser(func, prog=f'genobook {cmd}', pos=_OPTIONAL_POSITIONAL.get(cmd))
+    p.description = (func.__doc__ or '').split('\n\n')[0]   # the one-line docstring (the options list the parameters)
+    for a in p._actions:
+        if a.dest in CHOICES.get(cmd, {}):
+            a.choices = _choices(CHOICES[cmd][a.dest])
+            a.metavar = '{' + ','.join(map(str, a.choices)) + '}'
+    def error(message):
+        print(f'genobook {cmd}: error: {message}', file=sys.stderr); sys.exit(2)
+    p.error = error
+    return p
+
+# Library warnings a user cannot act on (each also fixed where genobook caused it)
+_QUIET = [dict(message=r'The given NumPy array is not writable'), dict(category=FutureWarning, module=r'pandas')]
+
 def main(argv:list[str]|None=None, # Command line without the program name; None reads `sys.argv`
         )->int:                      # Exit status
     "Run `genobook <command> [options]`."
@@ -574,15 +832,21 @@ def main(argv:list[str]|None=None, # Command line without the program name; None
     cmd, rest = argv[0], argv[1:]
     if cmd not in COMMANDS:
         print(f"genobook: unknown command {cmd!r}.\n{_usage()}", file=sys.stderr); return 2
-    try: func = resolve_command(COMMANDS[cmd])
+    try: func = resolve_command(COMMANDS[cmd]); parser = command_parser(cmd)
     except (ImportError, AttributeError) as e:
         print(f'genobook {cmd}: error: the command cannot be loaded ({e}); reinstall genobook.', file=sys.stderr); return 2
-    try: args = vars(anno_parser(func, prog=f'genobook {cmd}').parse_args(rest))
-    except SystemExit as e: return e.code if isinstance(e.code, int) else 2   # --help (0) or argparse's own error (2)
+    try: args = vars(parser.parse_args(rest))
+    except SystemExit as e: return e.code if isinstance(e.code, int) else 2   # --help (0) or an argument error (2)
     for k in ('pdb', 'xtra'): args.pop(k, None)
-    try: func(**args)
-    except Exception as e:
-        if not _is_user_error(e): raise
-        msg = str(e) if not isinstance(e, OSError) or not e.filename else f"{e.strerror or e}: {e.filename}"
-        print(f'genobook {cmd}: error: {msg}'.replace('\n', ' '), file=sys.stderr); return 2
+    params = tuple(args)
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f'genobook {cmd}: warning: {cli_message(str(message), cmd, params)}', file=sys.stderr, flush=True)
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        for q in _QUIET: warnings.filterwarnings('ignore', **q)
+        try: func(**args)
+        except Exception as e:
+            if not _is_user_error(e): raise
+            msg = str(e) if not isinstance(e, OSError) or not e.filename else f"{e.strerror or e}: {e.filename}"
+            print(f'genobook {cmd}: error: {cli_message(msg, cmd, params)}', file=sys.stderr); return 2
     return 0

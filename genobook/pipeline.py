@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_pipeline.ipynb #f2688b0f
 from __future__ import annotations
-import copy, functools, importlib, dataclasses, json, re, warnings
+import copy, functools, importlib, dataclasses, json, os, re, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -19,7 +19,7 @@ from .data import seq_dls, token_dls, expr_dls
 from .train import learner
 from .metrics import classification_metrics, regression_metrics
 from .models.cnn import SeqCNN, CNNConfig
-from .models.io import save_model
+from .models.io import save_model, input_stats
 
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'CONFIG_KEYS', 'TOKENIZER_KEYS', 'ConfigWarning', 'ConfigKey', 'config_schema',
@@ -82,9 +82,10 @@ def _is_device(v:str)->bool:
 _K = ConfigKey
 CONFIG_KEYS = {
     'data': {
-        'dataset': _K('str', None, 'A registered set (`genobook datasets`); or give fasta + labels, or expression', choices=tuple(REGISTRY)),
+        'dataset': _K('str', None, 'A registered set (`genobook datasets`); or give fasta + labels, sequences, or expression', choices=tuple(REGISTRY)),
         'fasta': _K('path', None, 'FASTA of the training sequences, one record per sample (with labels)'),
         'labels': _K('path', None, "CSV keyed by FASTA record: a 'name' column, the target column, optionally a 'split' column"),
+        'sequences': _K('path', None, "CSV with a 'seq' column, the target column and optionally 'name' and 'split' (as `genobook fetch NAME --out x.csv` writes)"),
         'expression': _K('path', None, 'Expression matrix, samples x genes (.h5ad, or CSV with the label column)'),
         'label': _K('str', None, 'Target column; default per set (' + ', '.join(f'{k}: {v}' for k, v in DEFAULT_LABELS.items()) + ')'),
         'task': _K('str', None, 'Default from the column: text -> classification, floats -> regression', choices=('classification', 'regression')),
@@ -139,6 +140,8 @@ def config_schema(kind:str|None=None, # A key of `MODEL_KINDS`: its [model] fiel
     return pd.DataFrame(rows, columns=['table', 'key', 'type', 'default', 'allowed', 'meaning'])
 
 # %% ../nbs/21_pipeline.ipynb #c4f1e2a7
+_PATH_KEYS = ('fasta', 'labels', 'sequences', 'expression')
+
 def _unknown(where:str, keys, valid)->None:
     bad = sorted(set(keys) - set(valid))
     if not bad: return
@@ -221,16 +224,16 @@ def read_config(path:str|Path,   # A .toml or .json training config
     if kind not in MODEL_KINDS: raise ValueError(f"model.kind = {_show(kind)} in {f}: choose one of {', '.join(MODEL_KINDS)}.")
     _unknown(f'[model] of {f} (kind {kind!r})', model, _config_fields(kind))
     _unknown(f'[tokenizer] of {f} (kind {kind!r})', tok, TOKENIZER_KEYS.get(kind, ()))
-    sources = [k for k in ('dataset', 'fasta', 'expression') if k in data]
-    if len(sources) != 1: raise ValueError(f"[data] of {f} needs exactly one of dataset, fasta (+ labels) or expression; got {sources or 'none'}.")
+    sources = [k for k in ('dataset', 'fasta', 'sequences', 'expression') if k in data]
+    if len(sources) != 1: raise ValueError(f"[data] of {f} needs exactly one of dataset, fasta (+ labels), sequences or expression; got {sources or 'none'}.")
     if 'fasta' in data and 'labels' not in data: raise ValueError(f"[data] fasta in {f} needs labels = 'a CSV with a name column and the target column'.")
     _check_model_table(kind, model, data, f)
-    for k in ('fasta', 'labels', 'expression'):
-        if k in data: data[k] = str((p.parent/Path(data[k]).expanduser()).resolve())
+    given = {k: data[k] for k in _PATH_KEYS if k in data}   # as written, relative to the config: what a checkpoint records
+    for k in given: data[k] = str((p.parent/Path(data[k]).expanduser()).resolve())
     out = {k: str((p.parent/Path(v).expanduser()).resolve()) for k, v in out.items()}
     out.setdefault('checkpoint', str(p.parent/CONFIG_KEYS['output']['checkpoint'].default))
     out.setdefault('metrics', str(Path(out['checkpoint']).with_suffix('.metrics.json')))
-    return dict(data=data, kind=kind, model=model, tokenizer=tok, train=train, output=out, path=str(p))
+    return dict(data=data, kind=kind, model=model, tokenizer=tok, train=train, output=out, path=str(p), given=given)
 
 # %% ../nbs/21_pipeline.ipynb #b96d2c35
 class TrainingData(NamedTuple):
@@ -250,6 +253,14 @@ def _read_sequences(data:dict, src:str|None)->pd.DataFrame:
     if src:
         df = load_dataset(src)
         if not isinstance(df, pd.DataFrame) or 'seq' not in df: raise ValueError(f"[data] dataset={src!r} is not a sequence set.")
+        return df
+    if 'sequences' in data:
+        p = Path(data['sequences'])
+        if not p.is_file(): raise ValueError(f"[data] sequences = {p}: no such file.")
+        try: df = pd.read_csv(p, sep='\t' if p.name.lower().endswith(('.tsv', '.tsv.gz')) else ',', comment='#')
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e: raise ValueError(f"[data] sequences = {p} is not a readable CSV: {e}") from None
+        if 'seq' not in df: raise ValueError(f"[data] sequences = {p} has no 'seq' column: give the sequences in a column named seq.")
+        if df['seq'].isna().any(): raise ValueError(f"[data] sequences = {p}: row {int(df['seq'].isna().to_numpy().argmax())} has no sequence: fill or drop it.")
         return df
     if not Path(data['fasta']).is_file(): raise ValueError(f"[data] fasta = {data['fasta']}: no such file.")
     if not Path(data['labels']).is_file(): raise ValueError(f"[data] labels = {data['labels']}: no such file.")
@@ -446,14 +457,40 @@ def _contract(td:TrainingData, built:Built)->dict:
     if td.kind == 'expression': c.update(kind='expression', data=td.expr, labels=None)
     return c
 
+def _planned_output(path, what:str, suffixes:tuple)->Path:
+    "`check_output_path` for a file written only after training: a missing folder is allowed (created when the file is written), nothing is created now."
+    p = Path(path).expanduser()
+    if p.parent.exists() or p.is_dir(): return check_output_path(p, what, suffixes)
+    if suffixes and not any(p.name.lower().endswith(s) for s in suffixes): return check_output_path(p, what, suffixes)
+    top = next(d for d in p.parents if d.exists())
+    if not top.is_dir() or not os.access(top, os.W_OK): raise ValueError(f"Cannot create the folder of {p}: {top} is not a writable folder.")
+    return p
+
+def _sha256_file(path)->str:
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def _recorded_data(cfg:dict)->tuple[dict, dict]:
+    "The [data] table as a checkpoint records it: file paths as written in the config (relative to it), and each file's name and sha256; never a local absolute path."
+    data, given = dict(cfg['data']), cfg.get('given', {})
+    files = {}
+    for k in _PATH_KEYS:
+        if k not in data: continue
+        files[k] = {'name': Path(data[k]).name, 'sha256': _sha256_file(data[k]) if Path(data[k]).is_file() else None}
+        g = given.get(k)
+        data[k] = g if g is not None and not Path(g).expanduser().is_absolute() else Path(data[k]).name
+    return data, files
+
 def train_model(config:str|Path|dict, # A config file, or the dict `read_config` returns
                 quiet:bool=True,      # No progress bars or epoch table
                ):
     "Train the model a config describes; save the checkpoint and the test metrics; return (model, metrics)."
     cfg = config if isinstance(config, dict) else read_config(config)
     tr, out, file = cfg['train'], cfg['output'], Path(cfg['path']).name if cfg.get('path') else None
-    ckpt = check_output_path(out['checkpoint'], 'checkpoint', ('.pt',), make_parent=True)
-    metrics_path = check_output_path(out['metrics'], 'metrics', ('.json',), make_parent=True)
+    ckpt, metrics_path = _planned_output(out['checkpoint'], 'checkpoint', ('.pt',)), _planned_output(out['metrics'], 'metrics', ('.json',))
     tr = check_config_table('train', {**_TRAIN_DEFAULTS, **tr}, file)
     try: dev = default_device(tr['device'] or None)
     except ValueError as e: raise ValueError(f"{_where('train', 'device', tr['device'], file)}: {e}") from None
@@ -464,11 +501,15 @@ def train_model(config:str|Path|dict, # A config file, or the dict `read_config`
     except (ValueError, TypeError) as e:
         raise _config_error(e, {'model': {**cfg['model'], 'kind': cfg['kind']}, 'tokenizer': cfg['tokenizer']}, file, cfg['kind']) from None
     X = model_inputs(td, built)
+    train_rows = torch.as_tensor(td.split.train)
+    stats = input_stats('expression', X[0][train_rows]) if td.kind == 'expression' else input_stats('tokens' if built.tokenizer is not None else 'sequence', seqs=[td.seqs[i].upper() for i in td.split.train])
     model = fit_model(built.model, X, td.y, td.split, td.task, epochs=tr['epochs'], lr=tr['lr'], bs=bs, seed=seed, device=dev, quiet=quiet)
     m = metrics_on_test(model, X, td, batch_size=bs, device=dev)
     info = {'task': td.task, 'model': cfg['kind'], 'n_train': len(td.split.train), 'n_valid': len(td.split.valid),
-            'n_test': len(td.split.test), 'config': cfg['path'], 'test': m}
-    save_model(model, ckpt, task=td.task, metrics=m, train=cfg['train'], data_config=cfg['data'], **_contract(td, built))
+            'n_test': len(td.split.test), 'config': file, 'test': m}
+    data_cfg, files = _recorded_data(cfg)
+    save_model(model, ckpt, task=td.task, metrics=m, train=cfg['train'], data_config=data_cfg, data_files=files, stats=stats, **_contract(td, built))
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(metrics_path) as f: json.dump(info, f, indent=2)
     return model, info
 

@@ -4,9 +4,9 @@
 
 # %% ../nbs/02_tokenize.ipynb #2700f01a
 from __future__ import annotations
-import itertools, json
+import itertools, json, re
 from pathlib import Path
-import numpy as np
+import numpy as np, pandas as pd
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
@@ -108,10 +108,15 @@ def encode(self:KmerTokenizer,
            seqs:str|list[str],    # One sequence or a list of sequences (lengths may differ)
            max_len:int|None=None, # Tokens per row, [CLS]/[SEP] included; None: the longest in the batch
            truncate:bool=False,   # Keep the first `max_len-2` k-mers of longer sequences instead of raising
+           strict:bool=True,      # Letters other than the alphabet's, U and N raise (as `one_hot` does); False: they become [UNK]
           )->tuple[torch.Tensor, torch.Tensor]: # ids (N, T) and attention mask (N, T), both long
     "Overlapping k-mer ids `[CLS] k-mers... [SEP] [PAD]...` and the attention mask (1 on real tokens)."
-    seqs, k = _nonempty_seqs(seqs), self.k
-    codes, lens = base_codes(seqs, self.alphabet, invalid='ignore')  # rank in the alphabet; 4 for N and anything else -> [UNK]
+    k, names = self.k, _seq_list(seqs)[1] if isinstance(seqs, (dict, pd.Series)) else None
+    seqs = _nonempty_seqs(seqs)
+    if strict:   # the error names the record (and its name, for a dict or Series) and the letter
+        try: base_codes(dict(zip(names, seqs)) if names else seqs, self.alphabet)
+        except ValueError as e: raise ValueError(f"{str(e).rstrip('.')}, or pass strict=False to read unknown letters as [UNK].") from None
+    codes, lens = base_codes(seqs, self.alphabet, invalid='ignore')  # rank in the alphabet; 4 for N (and, not strict, anything else) -> [UNK]
     short = np.flatnonzero(lens < k)
     if len(short):
         i = short[0]
@@ -208,6 +213,7 @@ class BPETokenizer:
     def __init__(self,
                  tokenizer:Tokenizer,                    # A trained `tokenizers.Tokenizer` (byte-level BPE)
                  special_tokens:tuple=_BPE_SPECIAL,      # (start, padding, end, unknown, mask) tokens
+                 alphabet:str|None=None,                 # Letters `encode` accepts (strict): `train` stores the training letters and N; None: the learnt merges' letters and N
                 ):
         if not isinstance(tokenizer, Tokenizer):
             raise ValueError(f"tokenizer must be a tokenizers.Tokenizer, got {type(tokenizer).__name__}: use BPETokenizer.train or .load.")
@@ -216,6 +222,11 @@ class BPETokenizer:
         if missing: raise ValueError(f"Special tokens {missing} are not in the tokenizer's vocabulary: train it with them.")
         self.tokenizer, self.special_tokens = tokenizer, special_tokens
         self.bos_id, self.pad_id, self.eos_id, self.unk_id, self.mask_id = (tokenizer.token_to_id(t) for t in special_tokens)
+        if alphabet is None:   # a tokenizer saved without its alphabet: the letters its merges were learnt on, and N
+            n_base = 256 + len(special_tokens)
+            alphabet = ''.join(sorted({ch for t, i in tokenizer.get_vocab().items() if i >= n_base and t not in special_tokens for ch in t} | {'N'}))
+        if not isinstance(alphabet, str) or not alphabet: raise ValueError(f"alphabet must be a non-empty string of letters, got {alphabet!r}.")
+        self.alphabet = ''.join(sorted(set(alphabet)))
 
     @property
     def vocab_size(self)->int: return self.tokenizer.get_vocab_size()
@@ -262,17 +273,29 @@ def train(cls:BPETokenizer,
     bos, _, eos, _, _ = special_tokens   # saved tokenizer.json also works alone, e.g. in other RoBERTa code
     tok.post_processor = processors.RobertaProcessing((eos, tok.token_to_id(eos)), (bos, tok.token_to_id(bos)),
                                                       trim_offsets=False, add_prefix_space=False)
-    return cls(tok, special_tokens)
+    return cls(tok, special_tokens, alphabet=''.join(sorted(set(''.join(seqs)) | {'N'})))
 
 # %% ../nbs/02_tokenize.ipynb #4bf4ea19
+def _check_letters(seqs:list[str], names:list|None, alphabet:str)->None:
+    "Raise a ValueError naming the first record, position and letter of `seqs` outside `alphabet`."
+    bad = re.compile('[^' + re.escape(alphabet) + ']')
+    for i, s in enumerate(seqs):
+        if (m := bad.search(s)):
+            who = f"record {i}" + (f" ({names[i]!r})" if names else '')
+            raise ValueError(f"Invalid character {m.group()!r} in {who} at position {m.start()} (0-based): the tokenizer was trained on "
+                             f"{alphabet!r}; replace other letters or remove the record, or pass strict=False to encode them anyway.")
+
 @patch
 def encode(self:BPETokenizer,
            seqs:str|list[str],    # One sequence or a list of sequences
            max_len:int|None=256,  # Tokens per row, <s>/</s> included (CornBERT: 256); None: the longest in the batch
            truncate:bool=False,   # Keep the first `max_len-2` tokens of longer sequences instead of raising
+           strict:bool=True,      # Letters the tokenizer was not trained on raise; False: byte-level, any text is encoded
           )->tuple[torch.Tensor, torch.Tensor]: # ids (N, T) and attention mask (N, T), both long
     "BPE ids `<s> tokens... </s> <pad>...` and the attention mask (1 on real tokens)."
+    names = _seq_list(seqs)[1] if isinstance(seqs, (dict, pd.Series)) else None
     seqs = _nonempty_seqs(seqs)
+    if strict: _check_letters(seqs, names, self.alphabet)
     rows = [e.ids for e in self.tokenizer.encode_batch(seqs, add_special_tokens=False)]
     n = np.fromiter(map(len, rows), np.int64, len(rows))
     T, n = _row_length(n, np.fromiter(map(len, seqs), np.int64, len(seqs)), max_len, truncate, '<s>/</s>', 'BPE tokens')
@@ -294,7 +317,7 @@ _BPE_FILE, _CONFIG_FILE = 'tokenizer.json', 'genobook_tokenizer.json'
 @patch
 def to_dict(self:BPETokenizer)->dict:
     "A JSON-serialisable description of the tokenizer (vocabulary and merges included), for checkpoints."
-    return {'type': 'bpe', 'special_tokens': list(self.special_tokens), 'tokenizer': json.loads(self.tokenizer.to_str())}
+    return {'type': 'bpe', 'special_tokens': list(self.special_tokens), 'alphabet': self.alphabet, 'tokenizer': json.loads(self.tokenizer.to_str())}
 
 @patch(cls_method=True)
 def from_dict(cls:BPETokenizer,
@@ -303,7 +326,7 @@ def from_dict(cls:BPETokenizer,
     "Rebuild the tokenizer saved by `to_dict`."
     if not isinstance(d, dict) or d.get('type') != 'bpe' or 'tokenizer' not in d:
         raise ValueError(f"Not a BPE tokenizer description (expected a dict with type 'bpe' and 'tokenizer'): {d!r:.80}")
-    return cls(Tokenizer.from_str(json.dumps(d['tokenizer'])), tuple(d.get('special_tokens', _BPE_SPECIAL)))
+    return cls(Tokenizer.from_str(json.dumps(d['tokenizer'])), tuple(d.get('special_tokens', _BPE_SPECIAL)), d.get('alphabet'))
 
 @patch
 def save(self:BPETokenizer,
@@ -315,7 +338,7 @@ def save(self:BPETokenizer,
     path.mkdir(parents=True, exist_ok=True)
     with atomic_write(path/_BPE_FILE) as f: f.write(self.tokenizer.to_str(pretty=True))
     with atomic_write(path/_CONFIG_FILE) as f:
-        json.dump({'type': 'bpe', 'special_tokens': list(self.special_tokens), 'format': 1}, f, indent=1)
+        json.dump({'type': 'bpe', 'special_tokens': list(self.special_tokens), 'alphabet': self.alphabet, 'format': 1}, f, indent=1)
     return path
 
 @patch(cls_method=True)
@@ -326,12 +349,12 @@ def load(cls:BPETokenizer,
     path = Path(path).expanduser()
     if not (path/_BPE_FILE).is_file():
         raise ValueError(f"No {_BPE_FILE} in {path}: give the folder written by BPETokenizer.save.")
-    special = _BPE_SPECIAL
+    special, alphabet = _BPE_SPECIAL, None
     if (path/_CONFIG_FILE).is_file():
         cfg = json.loads((path/_CONFIG_FILE).read_text())
         if cfg.get('type') != 'bpe': raise ValueError(f"{path/_CONFIG_FILE} describes a {cfg.get('type')!r} tokenizer, not 'bpe'.")
-        special = tuple(cfg.get('special_tokens', _BPE_SPECIAL))
-    return cls(Tokenizer.from_file(str(path/_BPE_FILE)), special)
+        special, alphabet = tuple(cfg.get('special_tokens', _BPE_SPECIAL)), cfg.get('alphabet')
+    return cls(Tokenizer.from_file(str(path/_BPE_FILE)), special, alphabet)
 
 # %% ../nbs/02_tokenize.ipynb #30c3a126
 def tokenizer_from_dict(d:dict, # As written by `KmerTokenizer.to_dict` or `BPETokenizer.to_dict`

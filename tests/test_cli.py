@@ -1,7 +1,9 @@
 "The console script as a user runs it: exit statuses, messages, no tracebacks, files that read back."
-import os, subprocess, sys, shutil, json
+import os, subprocess, sys, shutil, json, io, contextlib
 from pathlib import Path
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent/'bad_inputs'))
 
 def _run(*args, cwd=None):
     exe = shutil.which('genobook') or str(Path(sys.executable).parent/'genobook')
@@ -47,29 +49,7 @@ def test_datasets_bad_name_exits_nonzero_with_clear_message():
     assert r.returncode == 2
     assert 'pbmc68' in r.stderr and 'Traceback' not in r.stderr
 
-CONFIG = '''
-[data]
-dataset = "chip_oct4_mafk"
-n_train = 200
-n_valid = 50
-n_test = 50
-
-[model]
-kind = "cnn"
-n_kernels = 4
-kernel_size = 9
-dilations = [1]
-fc = [8]
-
-[train]
-epochs = 1
-lr = 5e-3
-device = "cpu"
-
-[output]
-checkpoint = "cnn.pt"
-metrics = "metrics.json"
-'''
+from tiny_models import CNN as CONFIG   # the tiny CNN config the bad-input corpus and the README test use too
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
@@ -102,13 +82,14 @@ def test_predict_writes_one_row_per_record(trained):
     r = _run('predict', str(d/'cnn.pt'), str(d/'peaks.fa'), '--out', str(d/'preds.csv'))
     assert r.returncode == 0, r.stderr
     rows = (d/'preds.csv').read_text().splitlines()
-    assert rows[0] == 'name,MafK,Oct4,predicted' and [l.split(',')[0] for l in rows[1:]] == names
+    assert rows[0].startswith('# genobook predict cnn.pt: class probabilities')          # what the values are
+    assert rows[1] == 'name,MafK,Oct4,predicted' and [l.split(',')[0] for l in rows[2:]] == names
 
 def test_ism_and_tracks(trained):
     d, names = trained
     r = _run('ism', str(d/'cnn.pt'), str(d/'peaks.fa'), '--out', str(d/'ism.npz'), '--start', '90', '--end', '110')
     assert r.returncode == 0, r.stderr
-    assert len((d/'ism.tsv').read_text().splitlines()) == 1 + 3 * 20 * 2          # records x positions x outputs
+    assert len((d/'ism.tsv').read_text().splitlines()) == 2 + 3 * 20 * 2          # comment, header, records x positions x outputs
     r = _run('tracks', str(d/'cnn.pt'), str(d/'peaks.fa'), '--method', 'saliency', '--target', 'Oct4',
              '--out', str(d/'sal.bedGraph'), '--base-url', 'https://example.org/t/')
     assert r.returncode == 0, r.stderr
@@ -163,3 +144,160 @@ def test_train_refuses_nonsense_config_values(tmp_path, old, new, needle):
     _user_error(r, needle)
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path/'cnn.pt').exists() and not (tmp_path/'metrics.json').exists()
+
+
+# ---- issue 17: messages, switches, grouped and labelled outputs, input checks
+
+from tiny_models import tiny_models
+
+@pytest.fixture(scope='session')
+def tiny(tmp_path_factory): return tiny_models(tmp_path_factory.getbasetemp())
+
+def _main(*args, cwd=None):
+    "`genobook ARGS` in this process (fast): (status, stdout, stderr)."
+    from genobook.cli import main
+    out, err, old = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        if cwd: os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): rc = main(list(map(str, args)))
+    finally: os.chdir(old)
+    return rc, out.getvalue(), err.getvalue()
+
+def test_library_warnings_are_one_cli_line(tmp_path, tiny):
+    "A ConfigWarning prints as 'genobook train: warning: ...' on one line, not in Python's warnings format."
+    (tmp_path/'cap.toml').write_text((tiny/'cnn.toml').read_text().replace('n_test = 50', 'n_test = 5000'))
+    r = _run('train', str(tmp_path/'cap.toml'))
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert lines and all(l.startswith('genobook train: warning: ') for l in lines), r.stderr
+    assert 'data.n_test = 5000 in cap.toml' in r.stderr and 'ConfigWarning' not in r.stderr and 'warnings.warn' not in r.stderr
+    assert f"wrote checkpoint {tmp_path/'cnn.pt'} and metrics {tmp_path/'metrics.json'}" in r.stdout   # train says where
+
+def test_errors_name_cli_flags_and_leave_nothing(trained, tmp_path):
+    d, _ = trained
+    rc, o, e = _main('tracks', d/'cnn.pt', d/'peaks.fa', '--base-url', 'not a url', '--out', tmp_path/'new'/'t.bedGraph')
+    assert rc == 2 and "--base-url 'not a url' must be an http://" in e and 'base_url=' not in e, e
+    assert not (tmp_path/'new').exists()
+    from genobook.cli import cli_message
+    assert cli_message("raise max_len, crop the sequences, or pass truncate=True to keep the first 98 3-mers.", 'predict') == \
+        "crop the records to fit the model (at most 98 3-mers)."
+    assert "--device cpu" in cli_message("CUDA is not available here: use device='cpu' or None.", 'predict')
+
+def test_no_python_warning_leaks(tiny, tmp_path):
+    "No torch 'not writable' warning under attribute --rnk, no pandas FutureWarning under datasets, and class names, not indices."
+    rc, o, e = _main('attribute', tiny/'tgem.pt', tiny/'cells.h5ad', '--method', 'saliency', '--rnk', '--out', tmp_path/'a.npz')
+    assert rc == 0, e
+    assert 'not writable' not in e and 'Class(es)' not in e, e
+    assert all(l.startswith('genobook attribute: warning: no record is explained as ') for l in e.splitlines() if l.strip()), e
+    code = "import warnings, genobook.cli as c; warnings.simplefilter('error', FutureWarning); c.datasets_cmd('crp_sites,pbmc68k')"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'FutureWarning' not in r.stderr, r.stderr[-2000:]
+
+def test_boolean_options_are_switches_and_choices_listed(trained):
+    d, _ = trained
+    from genobook.cli import command_parser
+    assert command_parser('attribute').parse_args(['c.pt', 'x.fa', '--rnk']).rnk is True
+    m = command_parser('motifs').parse_args(['c.pt', '--tomtom', '--no-trim']); assert (m.tomtom, m.trim) == (True, False)
+    rc, o, e = _main('attribute', d/'cnn.pt', d/'peaks.fa', '--rnk', 'True')
+    assert rc == 2 and 'unrecognized arguments: True' in e and e.count('\n') == 1, e
+    h = _run('attribute', '--help').stdout
+    assert 'deeplift_shap' in h and 'saliency' in h and 'genobook.attr.METHODS' not in h
+
+def test_train_show_config_lists_every_key():
+    from genobook.pipeline import config_schema
+    for kind in ('cnn', 'tgem'):
+        r = _run('train', '--show-config', kind)
+        assert r.returncode == 0, r.stderr
+        for row in config_schema(kind).itertuples():
+            assert f'  {row.key} ({row.type}' in r.stdout, (kind, row.key)
+    assert 'epochs (int = 1): Epochs of the one-cycle schedule' in r.stdout
+
+@pytest.mark.parametrize('args,needle', [
+    (['attribute', '{d}/cnn.pt', '{d}/unnamed.fa', '--out', '{o}/ok/b.npz', '--bedgraph', '{o}/ok/b.bedGraph'], 'peak_one'),
+    (['attribute', '{d}/cnn.pt', '{d}/peaks.fa', '--out', '{o}/ok/b.npz', '--bedgraph', '{o}/ok/b.bed'], 'does not end in .bedgraph'),
+    (['tracks', '{d}/cnn.pt', '{d}/peaks.fa', '--base-url', 'not a url', '--out', '{o}/t/x.bedGraph'], '--base-url'),
+    (['predict', '{d}/cnn.pt', '{d}/missing.fa', '--out', '{o}/newdir/x.csv'], 'No input file'),
+    (['ism', '{d}/cnn.pt', '{d}/peaks.fa', '--start', '150', '--end', '50', '--out', '{o}/i/x.npz'], 'start < end'),
+    (['entropy', '{d}/cnn.pt', '{d}/peaks.fa', '--out', '{o}/e/x.csv'], 'no attention'),
+    (['motifs', '{d}/cnn.pt', '--fasta', '{d}/unnamed_short.fa', '--out', '{o}/m/k.meme', '--tomtom'], 'length'),
+    (['fetch', 'chip_oct4_mafk', '--out', '{o}/f/x.bam'], 'does not end in'),
+])
+def test_failed_commands_leave_the_output_folder_as_it_was(trained, tmp_path, args, needle):
+    "Each command run into failure at a different point: exit 2, and the output folder holds exactly what it held before."
+    d, _ = trained
+    (d/'unnamed.fa').write_text('>peak_one\n' + 'ACGT' * 50 + '\n')
+    (d/'unnamed_short.fa').write_text('>chr1:1-41\n' + 'ACGT' * 10 + '\n')
+    (tmp_path/'keep.txt').write_text('kept')
+    before = sorted(map(str, tmp_path.rglob('*')))
+    rc, o, e = _main(*[a.format(d=d, o=tmp_path) for a in args])
+    assert rc == 2 and needle in e, e
+    assert sorted(map(str, tmp_path.rglob('*'))) == before
+
+def test_outputs_are_labelled(trained, tiny, tmp_path):
+    import numpy as np, pandas as pd
+    d, names = trained
+    rc, o, e = _main('attribute', d/'cnn.pt', d/'peaks.fa', '--target', 'Oct4', '--n-steps', '4', '--out', tmp_path/'a.npz')
+    z = np.load(tmp_path/'a.npz')
+    assert rc == 0 and z['target_name'].tolist() == ['Oct4'] * 3 and str(z['output']) == 'logit' and z['labels'].tolist() == ['MafK', 'Oct4']
+    rc, o, e = _main('attribute', tiny/'tgem.pt', tiny/'cells.h5ad', '--method', 'saliency', '--out', tmp_path/'t.npz')
+    z = np.load(tmp_path/'t.npz')
+    from genobook.models.io import read_checkpoint
+    assert z['genes'].tolist() == read_checkpoint(tiny/'tgem.pt')['contract']['genes'] and len(z['labels']) == 10
+    rc, o, e = _main('entropy', tiny/'tgem.pt', tiny/'cells.h5ad', '--out', tmp_path/'e.csv')
+    ent = pd.read_csv(tmp_path/'e.csv', comment='#', index_col='layer')
+    assert rc == 0 and ent.index.tolist() == ['layer 0'] and ent.columns.tolist() == ['head 0']
+    rc, o, e = _main('attention', tiny/'tgem.pt', tiny/'cells.h5ad', '--out', tmp_path/'att.npz')
+    z = np.load(tmp_path/'att.npz')
+    assert not bool(z['rows_sum_to_one']) and 'diagonal' in str(z['note']) and str(z['axes']) == 'record, layer, head, query, key'
+    _main('ism', d/'cnn.pt', d/'peaks.fa', '--start', '0', '--end', '5', '--out', tmp_path/'i.npz')
+    assert str(np.load(tmp_path/'i.npz')['output']) == 'logit' and (tmp_path/'i.tsv').read_text().startswith('# genobook ism of cnn.pt')
+
+def test_target_label_explains_the_true_class(tiny, tmp_path):
+    import numpy as np, anndata
+    rc, o, e = _main('attribute', tiny/'tgem.pt', tiny/'cells.h5ad', '--method', 'saliency', '--target', 'label', '--out', tmp_path/'a.npz')
+    assert rc == 0, e
+    assert np.load(tmp_path/'a.npz')['target_name'].tolist() == anndata.read_h5ad(tiny/'cells.h5ad').obs['bulk_labels'].astype(str).tolist()
+    rc, o, e = _main('network', tiny/'tgem.pt', tiny/'cells.h5ad', 'Dendritic', '--target', 'label', '--max-samples', '4', '--n-steps', '4', '--out', tmp_path/'n.graphml')
+    assert rc == 0 and 'cells labelled as Dendritic' in o, e
+
+def test_predict_refuses_input_far_from_the_training_input(tiny, tmp_path):
+    import anndata, numpy as np
+    ad = anndata.read_h5ad(tiny/'cells.h5ad')
+    X = ad.X.toarray() if hasattr(ad.X, 'toarray') else np.asarray(ad.X)
+    ad.X = np.round(np.exp(np.clip(X, -5, 8)) * 1e6 + 4e10); ad.write_h5ad(tmp_path/'counts.h5ad')
+    rc, o, e = _main('predict', tiny/'tgem.pt', tmp_path/'counts.h5ad', '--out', tmp_path/'p.csv')
+    assert rc == 2 and 'does not look like the training input' in e and '--allow-unusual' in e and not (tmp_path/'p.csv').exists(), e
+    rc, o, e = _main('predict', tiny/'tgem.pt', tmp_path/'counts.h5ad', '--out', tmp_path/'p.csv', '--allow-unusual')
+    assert rc == 0 and (tmp_path/'p.csv').exists() and e.startswith('genobook predict: warning: counts.h5ad does not look like'), e
+    rc, o, e = _main('predict', tiny/'tgem.pt', tiny/'cells.h5ad', '--out', tmp_path/'q.csv')
+    assert rc == 0 and e == '', e                                                   # real cells pass
+
+def test_token_models_refuse_unknown_letters(tiny, tmp_path):
+    (tmp_path/'prot.fa').write_text('>chr1:0-200\n' + 'MKVLAT' * 33 + 'MK\n')
+    rc, o, e = _main('predict', tiny/'bert.pt', tmp_path/'prot.fa', '--out', tmp_path/'p.csv')
+    assert rc == 2 and "Invalid character 'M' in record 0 ('chr1:0-200')" in e and '--lenient' in e and not (tmp_path/'p.csv').exists(), e
+    rc, o, e = _main('predict', tiny/'bert.pt', tmp_path/'prot.fa', '--out', tmp_path/'p.csv', '--lenient')
+    assert rc == 0 and (tmp_path/'p.csv').exists(), e
+
+def test_tracks_ism_passes_a_mutant_batch(trained, tmp_path, monkeypatch):
+    "`tracks --batch-size` counts records: ISM gets their mutants per forward pass (at least 256), not 64 mutants."
+    import genobook.ism
+    d, _ = trained
+    seen, real = [], genobook.ism.ism
+    monkeypatch.setattr(genobook.ism, 'ism', lambda *a, batch_size=256, **k: (seen.append(batch_size), real(*a, batch_size=batch_size, **k))[1])
+    rc, o, e = _main('tracks', d/'cnn.pt', d/'peaks.fa', '--method', 'ism', '--batch-size', '64', '--out', tmp_path/'x.bedGraph')
+    assert rc == 0 and seen and seen[0] >= 256 * 4, (seen, e)
+
+def test_fetch_csv_trains_and_predicts_and_checkpoints_hold_no_local_path(trained, tmp_path):
+    d, _ = trained
+    r = _run('fetch', 'chip_oct4_mafk', '--out', str(tmp_path/'data'/'chip.csv'))
+    assert r.returncode == 0, r.stderr
+    (tmp_path/'c.toml').write_text(CONFIG.replace('dataset = "chip_oct4_mafk"', 'sequences = "data/chip.csv"\nlabel = "label"'))
+    rc, o, e = _main('train', tmp_path/'c.toml')
+    assert rc == 0, e
+    from genobook.models.io import read_checkpoint
+    meta = read_checkpoint(tmp_path/'cnn.pt')
+    assert meta['extras']['data_config']['sequences'] == 'data/chip.csv' and meta['extras']['data_files']['sequences']['name'] == 'chip.csv'
+    assert str(tmp_path) not in json.dumps(meta)
+    rc, o, e = _main('predict', tmp_path/'cnn.pt', tmp_path/'data'/'chip.csv', '--out', tmp_path/'p.csv')
+    assert rc == 0, e

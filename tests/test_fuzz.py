@@ -80,3 +80,18 @@ def test_read_meme_never_crashes(text):
     with tempfile.TemporaryDirectory() as d:
         p = Path(d)/'m.meme'; p.write_text(text)
         _ok_or_valueerror(read_meme, p)
+
+@FUZZ
+@given(st.lists(st.text(alphabet='ACGTNacgtnUXZ-*ÉM ', min_size=6, max_size=30), min_size=1, max_size=4), st.integers(3, 6))
+def test_kmer_tokenizer_is_as_strict_as_one_hot(seqs, k):
+    "Strict (the default): a batch encodes exactly when one_hot accepts each of its sequences, else the error names the letter; lenient never refuses a letter."
+    tok = KmerTokenizer(k)
+    one_hot_ok = all(_ok_or_valueerror(one_hot, [s]) is not None for s in seqs)
+    try:
+        tok.encode(seqs); encoded = True
+    except ValueError as e:
+        encoded = False
+        assert 'Invalid character' in str(e) and 'strict=False' in str(e), str(e)
+    assert encoded == one_hot_ok
+    ids, mask = tok.encode(seqs, strict=False)
+    assert ids.shape == mask.shape and ids.shape[0] == len(seqs)

@@ -16,7 +16,8 @@ from ..expr import Expression, LabelEncoder
 from ..tokenize import KmerTokenizer, BPETokenizer, tokenizer_from_dict
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'DataContract', 'check_data', 'check_batch', 'save_model', 'read_checkpoint', 'load_model']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'DataContract', 'check_data', 'check_batch', 'input_stats', 'check_input_stats',
+           'save_model', 'read_checkpoint', 'load_model']
 
 # %% ../../nbs/16_models.io.ipynb #23acb340
 _KINDS = ('sequence', 'tokens', 'expression')
@@ -50,6 +51,7 @@ class DataContract:
     std:list|None=None                # Per-gene standard deviations used for standardising
     labels:list|None=None             # Class names in the order of the model's outputs
     tasks:list|None=None              # Regression task names in the order of the model's outputs
+    stats:dict|None=None              # Summary of the training input (`input_stats`): per-gene range, or letters and lengths
 
     def __post_init__(self):
         if self.kind not in _KINDS: raise ValueError(f"kind={self.kind!r} is unknown: choose one of {_KINDS}")
@@ -65,6 +67,7 @@ class DataContract:
         if self.kind == 'tokens' and self.tokenizer is None:
             raise ValueError("a tokens contract needs the tokenizer: pass tokenizer=KmerTokenizer(...) or a BPETokenizer")
         if self.kind == 'sequence' and self.alphabet is None: self.alphabet = 'ACGT'
+        if self.stats is not None and not isinstance(self.stats, dict): raise ValueError(f"stats must be a dict from input_stats, got {type(self.stats).__name__}")
 
     @property
     def n_genes(self)->int|None: return None if self.genes is None else len(self.genes)
@@ -148,6 +151,57 @@ def check_batch(contract:DataContract, # The model's contract
             raise ValueError(f"Token ids must lie in 0..{n - 1} (the model's {_tok_desc(c.tokenizer)}), got ids up to "
                              f"{x.max().item()}: encode with model.contract.get_tokenizer()")
 
+# %% ../../nbs/16_models.io.ipynb #43daa62a
+def input_stats(kind:str,          # 'sequence', 'tokens' or 'expression'
+                X=None,            # Expression: the model's input (N, G), as it saw it in training
+                seqs:list|None=None, # Sequence and token models: the training sequences
+               )->dict:            # JSON-ready summary, stored as `DataContract.stats`
+    "Summary statistics of a model's training input: per-gene min/max/mean/sd, or letter frequencies and length range."
+    if kind not in _KINDS: raise ValueError(f"kind={kind!r} is unknown: choose one of {_KINDS}")
+    if kind == 'expression':
+        X = torch.as_tensor(X, dtype=torch.float64)
+        if X.ndim != 2 or len(X) == 0: raise ValueError(f"X must be a non-empty (N, G) matrix, got shape {tuple(X.shape)}")
+        sd = X.std(0, unbiased=False) if len(X) > 1 else torch.zeros(X.shape[1], dtype=torch.float64)
+        return {'n': len(X), 'min': X.min(0).values.tolist(), 'max': X.max(0).values.tolist(), 'mean': X.mean(0).tolist(), 'sd': sd.tolist()}
+    if not seqs: raise ValueError("seqs must hold the training sequences of a sequence or token model")
+    lens = np.fromiter(map(len, seqs), np.int64, len(seqs))
+    counts = pd.Series(list(''.join(seqs).upper())).value_counts()
+    return {'n': len(seqs), 'length': [int(lens.min()), int(lens.max())],
+            'letters': {str(k): round(float(v) / counts.sum(), 6) for k, v in counts.sort_index().items()}}
+
+def check_input_stats(contract:DataContract, # The model's contract (with `stats`; none: nothing to check)
+                      X=None,                # Expression: the model's input (N, G), standardised as the contract says
+                      seqs:list|None=None,   # Sequence and token models: the sequences (upper case)
+                      names:list|None=None,  # Record names, for the messages
+                     )->list[str]:           # One sentence per problem; empty when the input looks like the training input
+    "What about new input lies far outside the summary of the training input stored in the contract."
+    s, out = getattr(contract, 'stats', None), []
+    if not s: return out
+    name = lambda i: repr(names[i]) if names is not None else f"record {i}"
+    if contract.kind == 'expression' and X is not None and 'min' in s:
+        X = torch.as_tensor(X, dtype=torch.float64)
+        lo, hi = torch.tensor(s['min'], dtype=torch.float64), torch.tensor(s['max'], dtype=torch.float64)
+        if X.ndim != 2 or X.shape[1] != len(lo): return out
+        w = (hi - lo).clamp(min=1e-6)
+        far = (X < lo - w) | (X > hi + w)
+        excess = torch.where(far, torch.maximum(lo - w - X, X - hi - w) / w, torch.zeros_like(X))
+        if far.double().mean() > 0.01 or excess.max() > 100:   # a few outlying cells of real data are not a scale problem
+            i, j = divmod(int(excess.argmax()), X.shape[1])
+            g = contract.genes[j] if contract.genes else f'feature {j}'
+            out.append(f"{int(far.sum())} of {X.numel()} values ({far.double().mean().item():.1%}) lie far outside the training input "
+                       f"(e.g. {name(i)}, gene {g!r} = {X[i, j].item():.3g} where training had {lo[j].item():.3g}..{hi[j].item():.3g}): "
+                       "is the input raw counts where the model was trained on normalised values, or another normalisation?")
+    if contract.kind != 'expression' and seqs is not None and 'letters' in s:
+        seen = set(s['letters'])
+        new = sorted(set(''.join(seqs)) - seen)
+        if new:
+            i = next(i for i, q in enumerate(seqs) if set(q) & set(new))
+            out.append(f"letters {new} occur in the input (first in {name(i)}) but never in the training sequences ({''.join(sorted(seen))})")
+        a, b = s['length']
+        bad = [i for i, q in enumerate(seqs) if not a <= len(q) <= b]
+        if bad: out.append(f"{len(bad)} records have lengths outside the training lengths {a}..{b} (e.g. {name(bad[0])}, {len(seqs[bad[0]])} nt)")
+    return out
+
 # %% ../../nbs/16_models.io.ipynb #9d99b12e
 def _tensor_bytes(t:torch.Tensor)->np.ndarray:
     "The raw bytes of a tensor, in memory order of its contiguous copy."
@@ -183,7 +237,7 @@ def _import(path:str):
         obj = getattr(obj, part)
     return obj
 
-def _contract_from(kind, data, genes, labels, tasks, tokenizer, alphabet, length, mean, std)->DataContract:
+def _contract_from(kind, data, genes, labels, tasks, tokenizer, alphabet, length, mean, std, stats=None)->DataContract:
     if data is not None:
         if not isinstance(data, Expression): raise ValueError(f"data= takes an Expression, got {type(data).__name__}")
         genes = data.genes if genes is None else genes
@@ -192,7 +246,7 @@ def _contract_from(kind, data, genes, labels, tasks, tokenizer, alphabet, length
         std = data.std if std is None else std
     if kind is None: kind = 'expression' if genes is not None else 'tokens' if tokenizer is not None else 'sequence'
     return DataContract(kind, length=length, alphabet=alphabet, tokenizer=tokenizer, genes=genes, mean=mean, std=std,
-                        labels=labels, tasks=tasks)
+                        labels=labels, tasks=tasks, stats=stats)
 
 def save_model(model:nn.Module,            # A model built from a dataclass config (`model.config`)
                path:str|Path,              # File to write (conventionally `.pt`)
@@ -205,6 +259,7 @@ def save_model(model:nn.Module,            # A model built from a dataclass conf
                alphabet:str|None=None,     # One-hot channel order ('ACGT' by default for sequences)
                length:int|None=None,       # Input length (nucleotides, or maximum tokens)
                mean=None, std=None,        # Standardisation statistics of the training data
+               stats:dict|None=None,       # Summary of the training input (`input_stats`), checked by `check_input_stats`
                **extras,                   # Anything JSON-serialisable: metrics, seeds, notes
               )->Path:                     # The file written
     "Write the model's class, config, weights and data contract to one file, atomically."
@@ -213,8 +268,8 @@ def save_model(model:nn.Module,            # A model built from a dataclass conf
     if cfg is None or not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
         raise ValueError(f"{type(model).__name__} has no dataclass `config`: save_model needs a model built as Model(config) "
                          "(every genobook model is); for other modules use torch.save(model.state_dict(), path)")
-    contract = getattr(model, 'contract', None) if all(v is None for v in (kind, data, genes, labels, tasks, tokenizer, alphabet, length, mean, std)) else None
-    if contract is None: contract = _contract_from(kind, data, genes, labels, tasks, tokenizer, alphabet, length, mean, std)
+    contract = getattr(model, 'contract', None) if all(v is None for v in (kind, data, genes, labels, tasks, tokenizer, alphabet, length, mean, std, stats)) else None
+    if contract is None: contract = _contract_from(kind, data, genes, labels, tasks, tokenizer, alphabet, length, mean, std, stats)
     meta = {'format': FORMAT, 'format_version': FORMAT_VERSION, 'model': _class_path(model), 'config_class': _class_path(cfg),
             'config': asdict(cfg), 'contract': asdict(contract), 'extras': extras,
             'versions': {'genobook': genobook.__version__, 'torch': torch.__version__, 'python': platform.python_version()}}
