@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [('one_hot', ['--mb', '10', '--repeats', '5'], ['--mb', '1', '--repeats', '2']),
            ('ism', ['--n', '2', '--repeats', '2'], ['--n', '1', '--repeats', '1', '--min-seconds', '0', '--length', '500', '--train-peaks', '500']),
            ('attribute_ig', ['--n', '16', '--repeats', '2'], ['--n', '4', '--repeats', '1', '--min-seconds', '0', '--n-steps', '10']),
-           ('tgem_train', ['--epochs', '2'], ['--epochs', '1', '--batch-sizes', '64']),
+           ('tgem_train', [], ['--genes', '765', '--batch-sizes', '16', '--steps', '2', '--no-profile']),
            ('longseq', ['--batch-sizes', '1', '4'], ['--batch-sizes', '1', '--repeats', '1', '--checkpoint', 'off'])]
 
 
@@ -75,9 +75,14 @@ def summary(res:dict, ci:dict)->list[tuple[str, str, str, str]]:
                          f"captum `{x['peer']}` {x['captum_s']:.2f} s",
                          f"overhead {x['overhead']:+.1%} (goal <= +10 %), equal values; best of {x['runs']} in turns"))
     if 'tgem_train' in res:
-        for x in res['tgem_train']['rows']:
-            rows.append((f"T-GEM training, 765 genes, batch {x['batch_size']}", f"{x['genobook_samples_s']:.0f} samples/s",
-                         f"plain PyTorch loop {x['plain_samples_s']:.0f} samples/s", "learner epochs include validation"))
+        got = {(x['genes'], x['batch_size'], x['step'], x['impl']): x for x in res['tgem_train']['rows'] if 'samples_s' in x}
+        for (g, b, s, i), x in got.items():
+            ref = got.get((g, b, s, 'seed'))
+            if i != 'genobook' or ref is None: continue
+            rows.append((f"T-GEM {'training step' if s == 'train' else 'inference'}, {g} genes, batch {b}",
+                         f"{x['samples_s']:.1f} samples/s, {x['peak_mib']:.0f} MiB",
+                         f"seed-style {ref['samples_s']:.1f} samples/s, {ref['peak_mib']:.0f} MiB",
+                         f"{x['samples_s'] / ref['samples_s']:.1f}x" + (" (goal >= 5x)" if g == 765 and s == 'train' else " (goal >= 10x)" if g == 1708 and s == 'train' else "")))
     if 'longseq' in res:
         for x in res['longseq']['rows']:
             if 'fwd_bwd_s' not in x: continue

@@ -14,9 +14,9 @@ from .core import check_samples, default_device, eval_on, is_int, check_int, che
 from .protocol import attention_layers, token_mask, token_intervals
 
 # %% auto #0
-__all__ = ['capture_attention', 'row_entropy', 'AttentionEntropy', 'attention_entropy', 'plot_entropy', 'mean_attention',
-           'plot_attention', 'cls_scores', 'bins_to_bases', 'integration_steps', 'attention_attribution',
-           'class_attention_attribution']
+__all__ = ['capture_attention', 'row_entropy', 'AttentionEntropy', 'attention_entropy', 'UniformAttentionWarning', 'uniformity',
+           'warn_uniform', 'plot_entropy', 'mean_attention', 'plot_attention', 'cls_scores', 'bins_to_bases',
+           'integration_steps', 'attention_attribution', 'class_attention_attribution']
 
 # %% ../nbs/40_attention.ipynb #af1bece3
 _NO_ATTENTION = ("use a model that answers the protocol (genobook.protocol: attention_layers(), and "
@@ -160,6 +160,51 @@ def attention_entropy(model:nn.Module,     # A model with attention (see `genobo
     values = torch.cat([torch.nn.functional.pad(c, (0, Lmax - c.shape[-1]), value=float('nan')) for c in chunks])
     return AttentionEntropy(values, _entropy_table(values))
 
+# %% ../nbs/40_attention.ipynb #9f457b95
+class UniformAttentionWarning(UserWarning):
+    "Attention read by an analysis is indistinguishable from uniform: the analysis describes no learnt preference."
+
+def uniformity(entropy,            # `AttentionEntropy`, or its `values` (N, layers, heads, L) in nats, NaN at padded queries
+               tol:float=0.01,     # A head is 'uniform' when its entropy gap is below this
+              )->pd.DataFrame:     # One row per (layer, head): entropy, ln_keys, gap, kl, effective_keys, effective_share, uniform
+    "How far each head's attention is from uniform: the entropy gap 1 - H / ln L (0: uniform, 1: one key per query)."
+    v = entropy.values if isinstance(entropy, AttentionEntropy) else torch.as_tensor(entropy)
+    if v.ndim != 4 or not v.is_floating_point():
+        raise ValueError(f"entropy must be an AttentionEntropy or its values (N, layers, heads, L), got {tuple(v.shape)} {v.dtype}.")
+    tol = check_float('tol', tol, 0., 1.)
+    v = v.double()
+    ok = ~v.isnan()
+    n_keys = ok[:, :, :1].sum(-1, keepdim=True).clamp(min=1).expand_as(v)      # real tokens per sample and layer = its keys
+    lnL = torch.where(ok, n_keys.double().log(), torch.zeros((), dtype=v.dtype))
+    cnt = ok.sum((0, 3)).clamp(min=1)
+    H, lnLm = v.nan_to_num(0.).sum((0, 3)) / cnt, lnL.sum((0, 3)) / cnt           # (layers, heads) means over valid rows
+    kl = (lnL - v.nan_to_num(0.)).masked_fill(~ok, 0.).sum((0, 3)) / cnt
+    gap = torch.where(lnLm > 0, 1 - H / lnLm.clamp(min=1e-300), torch.zeros_like(H))
+    L_, Hh = H.shape
+    df = pd.DataFrame({'entropy': H.flatten().numpy(), 'ln_keys': lnLm.flatten().numpy(), 'gap': gap.flatten().numpy(),
+                       'kl': kl.flatten().numpy(), 'effective_keys': H.exp().flatten().numpy(),
+                       'effective_share': (H - lnLm).exp().flatten().numpy()},
+                      index=pd.MultiIndex.from_product([range(L_), range(Hh)], names=['layer', 'head']))
+    df['uniform'] = df.gap < tol
+    df.attrs['tol'] = tol
+    return df
+
+def warn_uniform(table:pd.DataFrame,   # From `uniformity`
+                 what:str,             # The analysis, for the message (e.g. 'plot_entropy')
+                 stacklevel:int=3,     # Where the warning points (3: the caller of the function that calls this)
+                )->bool:               # True when a warning was raised
+    "Raise a `UniformAttentionWarning` naming the heads of `table` whose attention is indistinguishable from uniform."
+    u = table[table.uniform]
+    if not len(u): return False
+    heads = ', '.join(f"{l}/{h}" for l, h in u.index[:12]) + (' ...' if len(u) > 12 else '')
+    warnings.warn(f"genobook: {what} reads attention indistinguishable from uniform in {len(u)} of {len(table)} heads "
+                  f"(layer/head {heads}: entropy within {table.attrs.get('tol', 0.01):.0%} of ln L, the entropy of uniform "
+                  f"attention; largest gap among them {u.gap.max():.2g}). What it shows then reflects the initialisation, "
+                  "not a learnt preference: check uniformity(attention_entropy(model, X)); for T-GEM, whose seed "
+                  "initialisation starts uniform, train longer or build it with TGEMConfig(qk_init='unit').",
+                  UniformAttentionWarning, stacklevel=stacklevel)
+    return True
+
 # %% ../nbs/40_attention.ipynb #d904d5a7
 def plot_entropy(entropy,                 # `AttentionEntropy` or its `values` (N, layers, heads, L)
                  per:str='sample',        # One value per 'sample' (mean over tokens), per 'query' (mean over samples) or 'all'
@@ -172,6 +217,7 @@ def plot_entropy(entropy,                 # `AttentionEntropy` or its `values` (
     v = entropy.values if isinstance(entropy, AttentionEntropy) else torch.as_tensor(entropy)
     if v.ndim != 4: raise ValueError(f"entropy values must be (N, layers, heads, L), got {tuple(v.shape)}.")
     if per not in ('sample', 'query', 'all'): raise ValueError(f"per={per!r} must be 'sample', 'query' or 'all'.")
+    warn_uniform(uniformity(v), 'plot_entropy')
     v = v.double().numpy()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)                # all-NaN slices: padding-only positions
@@ -394,7 +440,7 @@ def class_attention_attribution(model:nn.Module,   # A classifier with attention
                                 target=None,        # Output to attribute; None: the class `label` itself
                                 max_samples:int|None=None, # Use at most this many of the class's samples
                                 seed:int=0,         # Seed of that draw
-                                **kwargs,           # `attention_attribution` options: n_steps, method, batch_size, device, tolerance, verbose
+                                **kwargs,           # `attention_attribution` options: n_steps, method, batch_size (default: whole samples, at most 64 rows and 1 GiB of attention per pass), device, tolerance, verbose
                                )->torch.Tensor:     # (layers, heads, L, L): the mean over the class's samples
     "Attention attribution of every layer, averaged over the samples of one class (T-GEM)."
     yt = torch.as_tensor(y)
@@ -418,6 +464,13 @@ def class_attention_attribution(model:nn.Module,   # A classifier with attention
     with torch.no_grad(), eval_on(model, 'cpu'):
         atts = _attentions(model, Xc[:1], ac and tuple(a[:1] if torch.is_tensor(a) else a for a in ac), False)
     ls = _layer_list(layers, len(atts))
+    if 'batch_size' not in kwargs:                                # whole samples per pass, one (rows, H, L, L) tensor <= 1 GiB
+        S = len(integration_steps(kwargs.get('n_steps', 24), kwargs.get('method', 'geometric'))[0])
+        per_sample = S * max(a[0].numel() for a in atts) * 4
+        kwargs['batch_size'] = S * max(1, min(64 // S, (1 << 30) // per_sample))
+    n_u = min(len(Xc), 16)                                        # is the attention these scores integrate uniform?
+    warn_uniform(uniformity(attention_entropy(model, Xc[:n_u], *(t[:n_u] if torch.is_tensor(t) else t for t in ac), batch_size=2,
+                                              device=kwargs.get('device'))), 'class_attention_attribution')
     t = int(label) if target is None else (target[idx] if torch.is_tensor(target) else target)
     out = [attention_attribution(model, Xc, *ac, layer=l, target=t, **kwargs).mean(0) for l in ls]
     return torch.stack(out) if all(o.shape == out[0].shape for o in out) else out

@@ -14,8 +14,8 @@ from fastcore.script import call_parse, anno_parser
 __all__ = ['COMMANDS', 'USER_ERRORS', 'CHOICES', 'CLI_TERMS', 'datasets_cmd', 'output_path', 'OutputGroup', 'load_checkpoint',
            'fetch_cmd', 'train_cmd', 'Inputs', 'read_inputs', 'output_names', 'predict_table', 'predict_cmd',
            'command_target', 'per_base_scores', 'attribute_cmd', 'ism_cmd', 'tism_cmd', 'tracks_cmd', 'motifs_cmd',
-           'attention_cmd', 'entropy_cmd', 'network_cmd', 'cli_message', 'resolve_command', 'command_doc',
-           'command_parser', 'main']
+           'variants_cmd', 'attention_cmd', 'entropy_cmd', 'network_cmd', 'cli_message', 'resolve_command',
+           'command_doc', 'command_parser', 'main']
 
 # %% ../nbs/50_cli.ipynb #d151787d
 @call_parse
@@ -130,6 +130,9 @@ def fetch_cmd(name:str,       # A registered data set (see `genobook datasets`)
     cached = gd.fetch(name, force=force)
     if not out: print(cached); return cached
     data = gd.load_dataset(name)
+    if not isinstance(data, pd.DataFrame) and not hasattr(data, 'write_h5ad'):
+        raise ValueError(f"{name} holds genome files (cached in {cached}): --out exports sequence and expression sets only; "
+                         "use the cached files directly.")
     with OutputGroup() as g:
         if not isinstance(data, pd.DataFrame):       # AnnData
             s = g.add(out, ('.h5ad', '.csv'), f'{name} export')
@@ -631,6 +634,44 @@ def motifs_cmd(checkpoint:str,          # CNN checkpoint written by `genobook tr
     print(f'wrote {len(ms)} motifs to {g[s]}' + (f' and their JASPAR matches to {g[tt]}' if tt else ''))
     return ms
 
+# %% ../nbs/50_cli.ipynb #9a875a0a
+def _softmax(y):
+    "Class probabilities from logits (over the output columns)."
+    import torch
+    return torch.softmax(y.float(), 1)
+
+_VARIANT_ACTIVATIONS = ('auto', 'none', 'softmax', 'sigmoid')
+
+@call_parse
+def variants_cmd(checkpoint:str,           # One-hot sequence model written by `genobook train`
+                 vcf:str,                  # Variants: VCF, plain or bgzipped (.vcf, .vcf.gz)
+                 genome:str,               # Reference genome FASTA (its .fai is written beside it when missing)
+                 out:str='effects.tsv',    # Effects table: .tsv (commented header) or .h5ad (variants x tasks)
+                 region:str='',            # Score every variant in this one window, chrom:start-end(-) (position-specific models)
+                 both_strands:bool=False,  # Average the predictions of both strands
+                 activation:str='auto',    # Outputs compared: auto (class probabilities for a classifier, else raw), none, softmax, sigmoid
+                 batch_size:int=64,        # Variants per forward pass
+                 device:str='',            # Torch device; '' picks CUDA when available
+                )->pd.DataFrame:           # The effects table written
+    "Predict the effect of every VCF variant: reference and alternative windows from the genome, alt − ref per output."
+    from genobook.core import check_choice
+    from genobook.variants import score_vcf, write_variant_effects
+    check_choice('activation', activation, _VARIANT_ACTIVATIONS)
+    with OutputGroup() as g:
+        s = g.add(out, ('.tsv', '.h5ad'), 'variant effects')
+        for what, f in (('VCF', vcf), ('genome', genome)):
+            if not Path(f).is_file(): raise FileNotFoundError(f"{f}: no such {what} file")
+        model = load_checkpoint(checkpoint, device)
+        if model.contract.kind != 'sequence':
+            raise ValueError(f"variants needs a one-hot sequence model (e.g. a CNN): {Path(checkpoint).name} reads {model.contract.kind} input.")
+        if activation == 'auto': activation = 'softmax' if _is_classifier(model) else 'none'
+        act = _softmax if activation == 'softmax' else None if activation == 'none' else activation
+        eff = score_vcf(model, vcf, genome, region=region or None, both_strands=both_strands, activation=act,
+                        batch_size=batch_size, device=device or None, verbose=True)
+        write_variant_effects(eff, s)
+    print(f'wrote {g[s]} ({len(eff)} variants)')
+    return eff
+
 # %% ../nbs/50_cli.ipynb #eeeaf538
 def _token_labels(model, inputs:Inputs, T:int)->list[str]|None:
     "Names of the T attention positions: the genes of an expression model (and its summary token, if any), else None."
@@ -708,7 +749,7 @@ def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression cla
     "T-GEM's gene network of one class from attention attribution: GraphML + SIF + hub-gene table."
     import torch
     from genobook.core import predict, output_matrix, check_choice
-    from genobook.attention import class_attention_attribution
+    from genobook.attention import class_attention_attribution, UniformAttentionWarning
     from genobook.network import attention_network, network_edges, write_graphml, write_sif, hub_genes
     check_choice('target', target, ('predicted', 'label'))
     with OutputGroup() as g:
@@ -725,7 +766,8 @@ def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression cla
         how = 'labelled' if target == 'label' else 'predicted'
         if not (y == c.labels.index(label)).any(): raise ValueError(f"No cell of {input} is {how} as {label!r}: give cells of that type, or choose another --label.")
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
+            warnings.simplefilter('ignore')                              # integration-step notes; but uniform attention is said
+            warnings.simplefilter('always', UniformAttentionWarning)
             scores = class_attention_attribution(model, X, y=y, label=label, classes=c.labels, max_samples=max_samples, seed=seed, n_steps=n_steps)
         G = attention_network(scores, c.genes, threshold=threshold)
         write_graphml(G, s); write_sif(network_edges(scores, c.genes, threshold=threshold), sif)
@@ -737,14 +779,14 @@ def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression cla
 # %% ../nbs/50_cli.ipynb #11b2d230
 COMMANDS = {'datasets': datasets_cmd, 'fetch': fetch_cmd, 'train': train_cmd, 'predict': predict_cmd,
             'attribute': attribute_cmd, 'ism': ism_cmd, 'tism': tism_cmd, 'tracks': tracks_cmd, 'motifs': motifs_cmd,
-            'attention': attention_cmd, 'entropy': entropy_cmd, 'network': network_cmd,
+            'variants': variants_cmd, 'attention': attention_cmd, 'entropy': entropy_cmd, 'network': network_cmd,
             'quickstart': 'genobook.quickstart:quickstart'}
 USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 # Choices shown by `--help` and checked by the parser, read from the library when a command is parsed ('module:NAME')
 CHOICES = {'attribute': {'method': 'genobook.attr:METHODS'}, 'tracks': {'method': ('ism', 'tism', 'genobook.attr:METHODS')},
            'ism': {'kind': 'genobook.ism:KINDS'}, 'tism': {'kind': 'genobook.ism:KINDS'}, 'network': {'target': ('predicted', 'label')},
-           'train': {'show_config': 'genobook.pipeline:MODEL_KINDS'}}
+           'train': {'show_config': 'genobook.pipeline:MODEL_KINDS'}, 'variants': {'activation': _VARIANT_ACTIVATIONS}}
 _OPTIONAL_POSITIONAL = {'train': ['config']}   # `genobook train --show-config cnn` needs no config file
 
 # Library hints in Python terms, and what they are on the command line: (pattern, replacement, commands; None: all)

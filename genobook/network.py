@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_network.ipynb #d9f93924
 from __future__ import annotations
-import math
+import math, warnings
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -112,15 +112,41 @@ def edges_to_graph(edges:pd.DataFrame,   # From `network_edges`
         G.add_edge(q, k, **attrs, layers=ls, n_layers=ls.count(',') + 1)
     return G
 
+def _uniform_heads(s:np.ndarray, self_loops:bool, tol:float=0.01)->list[tuple[int, int]]:
+    "(layer, head) pairs whose rows of |scores|, each normalised to sum 1, are within `tol` of uniform (entropy gap)."
+    a = np.abs(s)
+    if not self_loops: a = a * ~np.eye(s.shape[-1], dtype=bool)
+    n = s.shape[-1] - (0 if self_loops else 1)
+    if n < 2: return []
+    tot = a.sum(-1, keepdims=True)
+    p = np.divide(a, tot, out=np.zeros_like(a), where=tot > 0)
+    H = -(p * np.log(np.where(p > 0, p, 1.))).sum(-1)                      # (layers, heads, G)
+    rows = tot[..., 0] > 0
+    gap = 1 - np.where(rows, H, 0.).sum(-1) / np.maximum(rows.sum(-1), 1) / math.log(n)
+    return [(int(l), int(h)) for l, h in zip(*np.nonzero((gap < tol) & rows.any(-1)))]
+
 def attention_network(scores,                 # (layers, heads, G, G) attention attribution (or attention) of one class
                       genes:Sequence[str]|None=None, # Gene names in the order of the scores
                       threshold:float=0.001,  # Fraction of all entries (across layers) kept, in (0, 1]
                       absolute:bool=False,    # Rank by |value| instead of value
                       self_loops:bool=False,  # Rank the diagonal too
+                      uniformity:pd.DataFrame|None=None, # `genobook.attention.uniformity` of the attention behind the scores
                      )->nx.DiGraph:           # query gene -> key gene with weight, layer, head attributes
     "T-GEM's gene network: the top `threshold` fraction of head-summed, layer-normalised scores as a weighted DiGraph."
     edges = network_edges(scores, genes, threshold, absolute, self_loops)
-    return edges_to_graph(edges, threshold=float(threshold), absolute=int(bool(absolute)), self_loops=int(bool(self_loops)))
+    flat = _uniform_heads(_as_scores(scores), self_loops)
+    if uniformity is not None:
+        if not isinstance(uniformity, pd.DataFrame) or 'uniform' not in uniformity.columns:
+            raise ValueError("uniformity must be the table of genobook.attention.uniformity (with a 'uniform' column).")
+        flat = sorted(set(flat) | {tuple(int(i) for i in ix) for ix in uniformity.index[uniformity.uniform.to_numpy()]})
+    if flat:
+        warnings.warn(f"genobook: attention_network reads attention indistinguishable from uniform in {len(flat)} heads "
+                      f"(layer/head {', '.join(f'{l}/{h}' for l, h in flat[:12])}{' ...' if len(flat) > 12 else ''}): its edges and "
+                      "hubs then reflect the initialisation, not a learnt preference. Check "
+                      "genobook.attention.uniformity(attention_entropy(model, X)); for T-GEM, train longer or use "
+                      "TGEMConfig(qk_init='unit').", UserWarning, stacklevel=2)
+    return edges_to_graph(edges, threshold=float(threshold), absolute=int(bool(absolute)), self_loops=int(bool(self_loops)),
+                          uniform_heads=len(flat))
 
 # %% ../nbs/41_network.ipynb #09b821c1
 def write_graphml(G:nx.DiGraph,     # From `attention_network`
@@ -178,6 +204,10 @@ def hub_genes(G:nx.DiGraph,          # From `attention_network`
     "Genes ranked by weighted degree (sum of |weight| of their edges)."
     if not isinstance(G, nx.DiGraph): raise ValueError(f"G must be a networkx DiGraph (from attention_network), got {type(G).__name__}.")
     if by not in ('degree', 'out_degree', 'in_degree'): raise ValueError(f"by={by!r} must be 'degree', 'out_degree' or 'in_degree'.")
+    if G.graph.get('uniform_heads', 0):
+        warnings.warn(f"genobook: hub_genes reads a network built from attention indistinguishable from uniform in "
+                      f"{G.graph['uniform_heads']} heads (see the warning of attention_network): its hubs reflect the "
+                      "initialisation, not a learnt preference.", UserWarning, stacklevel=2)
     H = nx.DiGraph(); H.add_nodes_from(G)
     H.add_weighted_edges_from((q, k, abs(w)) for q, k, w in G.edges(data='weight', default=1.))
     df = pd.DataFrame({'out_degree': dict(H.out_degree(weight='weight')), 'in_degree': dict(H.in_degree(weight='weight')),

@@ -16,15 +16,16 @@ from .expr import load_expression, LabelEncoder
 from .split import Split, stratified_split
 from .datasets import load_dataset, REGISTRY
 from .data import seq_dls, token_dls, expr_dls
-from .train import learner
+from .train import learner, OPTIMIZERS, LOSSES
 from .metrics import classification_metrics, regression_metrics
 from .models.cnn import SeqCNN, CNNConfig
 from .models.io import save_model, input_stats
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'CONFIG_KEYS', 'TOKENIZER_KEYS', 'ConfigWarning', 'ConfigKey', 'config_schema',
-           'check_config_table', 'read_config', 'TrainingData', 'training_data', 'Built', 'build_model', 'model_inputs',
-           'data_loaders', 'fit_model', 'metrics_on_test', 'train_model', 'chip_data', 'TrainedCNN', 'chip_cnn']
+__all__ = ['MODEL_KINDS', 'DEFAULT_LABELS', 'SCHEDULES', 'CONFIG_KEYS', 'TOKENIZER_KEYS', 'ConfigWarning', 'ConfigKey',
+           'config_schema', 'check_config_table', 'read_config', 'TrainingData', 'training_data', 'Built',
+           'build_model', 'model_inputs', 'data_loaders', 'fit_model', 'metrics_on_test', 'train_model', 'chip_data',
+           'TrainedCNN', 'chip_cnn']
 
 # %% ../nbs/21_pipeline.ipynb #a9279afa
 MODEL_KINDS = {'tgem': ('genobook.models.tgem', 'TGEM', 'TGEMConfig', 'expression'),
@@ -80,6 +81,7 @@ def _is_device(v:str)->bool:
     except (RuntimeError, TypeError, ValueError): return False
 
 _K = ConfigKey
+SCHEDULES = ('one_cycle', 'warmup_linear', 'constant')   # learning-rate schedules of `fit_model`
 CONFIG_KEYS = {
     'data': {
         'dataset': _K('str', None, 'A registered set (`genobook datasets`); or give fasta + labels, sequences, or expression', choices=tuple(REGISTRY)),
@@ -101,8 +103,15 @@ CONFIG_KEYS = {
         'vocab_size': _K('int', 300, 'BPE vocabulary learnt on the training rows, >= 262 (roberta only; checked by BPETokenizer.train)'),
         'min_frequency': _K('int', 2, 'A byte pair must occur this often to be merged, >= 0 (roberta only)')},
     'train': {
-        'epochs': _K('int', 1, 'Epochs of the one-cycle schedule', lo=1),
-        'lr': _K('number', 1e-3, 'Peak learning rate of the one-cycle schedule (Adam)', lo=0, hi=1, lo_open=True, hi_open=True),
+        'epochs': _K('int', 1, 'Passes over the training rows', lo=1),
+        'lr': _K('number', 1e-3, 'Peak learning rate of the schedule', lo=0, hi=1, lo_open=True, hi_open=True),
+        'opt': _K('str', 'adam', "Optimiser: Adam, AdamW, LAMB (CornBERT's, lr 1e-3) or SGD (`genobook.train.OPTIMIZERS`)", choices=tuple(OPTIMIZERS)),
+        'wd': _K('number', None, "Weight decay (e.g. 0.01, m6A-BERT-Deg's AdamW); absent: the optimiser's default", lo=0),
+        'schedule': _K('str', 'one_cycle', "Learning-rate schedule: one_cycle, warmup_linear (linear warm-up then linear decay, the BERT seeds') or constant",
+                       choices=SCHEDULES),
+        'warmup': _K('number', 0.1, 'warmup_linear only: warm-up as a fraction of all steps in [0, 1), or a number of steps >= 1', lo=0),
+        'loss': _K('str', None, "Loss by name (`genobook.train.LOSSES`, e.g. poisson, pearson_mse_tasks, kl); absent: by task (ce, bce, mse)",
+                   choices=tuple(LOSSES)),
         'batch_size': _K('int', 64, 'Samples per batch (training and test predictions)', lo=1),
         'seed': _K('int', 0, 'Seed of the split, the subsamples, the initialisation and the shuffling', lo=0),
         'device': _K('str', '', "Torch device; '' picks CUDA when available, else the CPU", test=_is_device,
@@ -420,16 +429,24 @@ def fit_model(model:torch.nn.Module, # The model to train (built after `set_seed
               bs:int=64,             # Batch size
               seed:int=0,            # Seed of shuffling and augmentation
               device=None,           # Torch device; None: CUDA when available
-              one_cycle:bool=True,   # One-cycle schedule; False: a constant learning rate (`Learner.fit`)
+              one_cycle:bool=True,   # False: a constant learning rate (`Learner.fit`), whatever `schedule` says
               quiet:bool=True,       # No progress bars or epoch table
+              opt:str='adam',        # Optimiser, a key of `genobook.train.OPTIMIZERS` ('adam', 'adamw', 'lamb', 'sgd')
+              wd:float|None=None,    # Weight decay; None: the optimiser's default
+              schedule:str='one_cycle', # 'one_cycle', 'warmup_linear' (`Learner.fit_warmup_linear`) or 'constant'
+              warmup:float=0.1,      # warmup_linear: a fraction of all steps in [0, 1), or a number of steps
+              loss:str|None=None,    # A loss name of `genobook.train.LOSSES`; None: by task
               **augment,             # One-hot sequences only: `rc`, `shift` of `seq_dls`
              )->torch.nn.Module:     # The trained model, eval mode (the best epoch's weights)
     "Train `model` on `inputs` with genobook's `learner` and return it in eval mode."
     epochs = check_int('epochs', epochs, 1, ": give the number of passes over the training rows, e.g. 3")
     lr = check_float('lr', lr, 0, 1, lo_open=True, what='a learning rate')
     bs = check_int('bs', bs, 1, ": give the number of samples per batch, e.g. 64")
-    learn = learner(data_loaders(inputs, y, split, bs=bs, seed=seed, device=device, **augment), model, task, quiet=quiet)
-    if one_cycle: learn.fit_one_cycle(epochs, lr_max=lr)
+    schedule = check_choice('schedule', schedule, SCHEDULES) if one_cycle else 'constant'
+    learn = learner(data_loaders(inputs, y, split, bs=bs, seed=seed, device=device, **augment), model, task, quiet=quiet,
+                    loss_func=loss, opt=opt, wd=wd)
+    if schedule == 'one_cycle': learn.fit_one_cycle(epochs, lr_max=lr)
+    elif schedule == 'warmup_linear': learn.fit_warmup_linear(epochs, lr_max=lr, warmup=warmup)
     else: learn.fit(epochs, lr=lr)
     return learn.model.eval()
 
@@ -503,7 +520,8 @@ def train_model(config:str|Path|dict, # A config file, or the dict `read_config`
     X = model_inputs(td, built)
     train_rows = torch.as_tensor(td.split.train)
     stats = input_stats('expression', X[0][train_rows]) if td.kind == 'expression' else input_stats('tokens' if built.tokenizer is not None else 'sequence', seqs=[td.seqs[i].upper() for i in td.split.train])
-    model = fit_model(built.model, X, td.y, td.split, td.task, epochs=tr['epochs'], lr=tr['lr'], bs=bs, seed=seed, device=dev, quiet=quiet)
+    model = fit_model(built.model, X, td.y, td.split, td.task, epochs=tr['epochs'], lr=tr['lr'], bs=bs, seed=seed, device=dev, quiet=quiet,
+                      opt=tr['opt'], wd=tr['wd'], schedule=tr['schedule'], warmup=tr['warmup'], loss=tr['loss'])
     m = metrics_on_test(model, X, td, batch_size=bs, device=dev)
     info = {'task': td.task, 'model': cfg['kind'], 'n_train': len(td.split.train), 'n_valid': len(td.split.valid),
             'n_test': len(td.split.test), 'config': file, 'test': m}

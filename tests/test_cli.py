@@ -210,7 +210,7 @@ def test_train_show_config_lists_every_key():
         assert r.returncode == 0, r.stderr
         for row in config_schema(kind).itertuples():
             assert f'  {row.key} ({row.type}' in r.stdout, (kind, row.key)
-    assert 'epochs (int = 1): Epochs of the one-cycle schedule' in r.stdout
+    assert 'epochs (int = 1): Passes over the training rows' in r.stdout
 
 @pytest.mark.parametrize('args,needle', [
     (['attribute', '{d}/cnn.pt', '{d}/unnamed.fa', '--out', '{o}/ok/b.npz', '--bedgraph', '{o}/ok/b.bedGraph'], 'peak_one'),

@@ -19,6 +19,7 @@ __all__ = ['TGEMConfig', 'UnbiasedLayerNorm', 'GeneAttention', 'TGEM']
 
 # %% ../../nbs/11_models.tgem.ipynb #8240757a
 _ACTIVATIONS = ('none', 'relu', 'leakyrelu', 'gelu')   # the names of genobook.core.ACTIVATIONS T-GEM allows
+_QK_INITS = ('seed', 'unit')                         # initialisations of the query and key scalars (`qk_init`)
 
 def _activation(name:str)->nn.Module:
     "T-GEM's activation module `name` (leakyrelu with the seed's slope 0.1)."
@@ -36,6 +37,7 @@ class TGEMConfig:
     shared_norm:bool=True     # One LayerNorm shared by all layers (the seed); False: one per layer
     diag_mask:bool=True       # Zero the diagonal (a gene attending to itself) after the softmax, without renormalising
     eps:float=1e-6            # Added to the standard deviation in the LayerNorm
+    qk_init:str='seed'        # Query/key scalars: 'seed' (Xavier-normal: attention starts uniform) or 'unit' (N(0, 1))
 
     def __post_init__(self):
         check_int('n_genes', self.n_genes, 2, ": T-GEM needs at least 2 genes (one token per gene, and its LayerNorm takes "
@@ -52,6 +54,9 @@ class TGEMConfig:
             if not isinstance(getattr(self, n), bool): raise ValueError(f"{n}={getattr(self, n)!r} must be True or False")
         if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not self.eps > 0:
             raise ValueError(f"eps={self.eps!r} must be a positive number (the seed used 1e-6)")
+        if self.qk_init not in _QK_INITS:
+            raise ValueError(f"qk_init={self.qk_init!r} is unknown: choose 'seed' (the seed's Xavier-normal scalars) or 'unit' "
+                             "(standard-normal query and key scalars, so that attention does not start uniform)")
 
     @classmethod
     def from_expression(cls,
@@ -85,32 +90,57 @@ class UnbiasedLayerNorm(nn.Module):
     def extra_repr(self)->str: return f"{len(self.weight)}, eps={self.eps}"
 
 # %% ../../nbs/11_models.tgem.ipynb #0851303b
-class _ExpAttention(torch.autograd.Function):
-    "Numerator sum_j E_ij v_j and normaliser sum_j E_ij of E_ij = exp(q_i k_j - m_i), with a memory-light backward pass."
+_BLOCK = 64                      # query genes per block of the streaming path
+_CHUNK = 1 << 24                 # at most this many scores (64 MiB in float32) in its work buffer: samples x heads in chunks
+_LOG2E = 1.4426950408889634      # exp(t) = 2**(t log2 e); torch's exp2 is several times faster than exp on CPUs
+
+def _exp_blocks(q2, k2, m2, block:int):
+    "Yield (c0, c1, a, b, E): E = exp(q_i k_j - m_i) for rows c0:c1 of the N*H axis and queries a:b, in one reused buffer."
+    NH, G = k2.shape[0], k2.shape[-1]
+    qa, ka = torch.cat((q2 * _LOG2E, -m2 * _LOG2E), 2), torch.cat((k2, torch.ones_like(k2)), 1)  # (NH, G, 2), (NH, 2, G)
+    rows = min(block, G); chunk = max(1, min(NH, _CHUNK // (rows * G)))
+    buf = torch.empty(chunk, rows, G, dtype=qa.dtype, device=qa.device)
+    for c0 in range(0, NH, chunk):
+        c1 = min(c0 + chunk, NH)
+        for a in range(0, G, block):
+            b = min(a + block, G); e = buf[:c1 - c0, :b - a]
+            yield c0, c1, a, b, torch.bmm(qa[c0:c1, a:b], ka[c0:c1], out=e).exp2_()  # a K=2 product writes log2(E); exp2 in place
+
+class _StreamAttention(torch.autograd.Function):
+    "Numerator sum_j E_ij v_j and normaliser sum_j E_ij of E_ij = exp(q_i k_j - m_i), streamed over blocks of queries."
     @staticmethod
-    def forward(ctx, q, k, v, m):  # (N, H, G) each; `m` (row maxima) is a constant
+    def forward(ctx, q, k, v, m, block, need):  # q, k, v, m (N, H, G); `m` (row maxima) a constant; need: gradients wanted
         N, H, G = q.shape
-        e = torch.baddbmm(-m.reshape(N * H, G, 1), q.reshape(N * H, G, 1), k.reshape(N * H, 1, G)).exp_()
-        nz = torch.bmm(e, torch.stack((v, torch.ones_like(v)), -1).reshape(N * H, G, 2)).view(N, H, G, 2)
-        ctx.save_for_backward(q, k, v, e)
-        return nz[..., 0], nz[..., 1]
+        cols = torch.stack((v, torch.ones_like(v)) + ((v * k, k) if need else ()), -2).reshape(N * H, -1, G)  # (NH, 2|4, G)
+        q2, k2, m2 = q.reshape(N * H, G, 1), k.reshape(N * H, 1, G), m.reshape(N * H, G, 1)
+        sums = torch.empty_like(cols)
+        for c0, c1, a, b, e in _exp_blocks(q2, k2, m2, block): sums[c0:c1, :, a:b] = torch.bmm(cols[c0:c1], e.transpose(1, 2))
+        sums = sums.view(N, H, -1, G)     # rows: sum_j E_ij v_j, sum_j E_ij [, sum_j E_ij v_j k_j, sum_j E_ij k_j]
+        ctx.block = block
+        if need: ctx.save_for_backward(q, k, v, m, sums[:, :, 2:])
+        return sums[:, :, 0], sums[:, :, 1]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g_num, g_z):
-        q, k, v, e = ctx.saved_tensors
+        q, k, v, m, rs = ctx.saved_tensors
         N, H, G = q.shape
         g_num = torch.zeros_like(q) if g_num is None else g_num
         g_z = torch.zeros_like(q) if g_z is None else g_z
-        a = torch.bmm(e, torch.stack((v * k, k), -1).reshape(N * H, G, 2)).view(N, H, G, 2)
-        r = torch.bmm(e.transpose(1, 2), torch.stack((g_num * q, g_z * q, g_num), -1).reshape(N * H, G, 3)).view(N, H, G, 3)
-        return g_num * a[..., 0] + g_z * a[..., 1], v * r[..., 0] + r[..., 1], r[..., 2], None
+        dq = g_num * rs[:, :, 0] + g_z * rs[:, :, 1]                       # row sums saved by the forward pass
+        c = torch.stack((g_num * q, g_z * q, g_num), -2).reshape(N * H, 3, G)
+        acc = torch.zeros(N * H, 3, G, dtype=q.dtype, device=q.device)
+        for c0, c1, a, b, e in _exp_blocks(q.reshape(N * H, G, 1), k.reshape(N * H, 1, G), m.reshape(N * H, G, 1), ctx.block):
+            acc[c0:c1].baddbmm_(c[c0:c1, :, a:b], e)                        # column sums sum_i E_ij c_i, E recomputed
+        r = acc.view(N, H, 3, G)
+        return dq, v * r[:, :, 0] + r[:, :, 1], r[:, :, 2], None, None, None
 
-def _fused_attention(q, k, v, diag_mask:bool)->torch.Tensor:
-    "Per-head outputs sum_j A_ij v_j (N, H, G) without materialising more than one (N, H, G, G) tensor."
+def _stream_attention(q, k, v, diag_mask:bool, block:int=_BLOCK)->torch.Tensor:
+    "Per-head outputs sum_j A_ij v_j (N, H, G), holding at most min(N H, 2**24 / (block G)) x block x G scores at a time."
     with torch.no_grad(): m = torch.maximum(q * k.amax(-1, keepdim=True), q * k.amin(-1, keepdim=True))
-    num, z = _ExpAttention.apply(q, k, v, m)
-    if diag_mask: num = num - torch.exp(q * k - m) * v
+    need = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
+    num, z = _StreamAttention.apply(q, k, v, m, block, need)
+    if diag_mask: num = num - torch.exp2((q * _LOG2E) * k - m * _LOG2E) * v   # E_ii v_i, as the blocks computed it
     return num / z
 
 # %% ../../nbs/11_models.tgem.ipynb #04cbb36d
@@ -120,16 +150,20 @@ class GeneAttention(nn.Module):
                  n_genes:int,          # Genes (tokens)
                  n_heads:int,          # Heads
                  diag_mask:bool=True,  # Zero each gene's attention to itself after the softmax
+                 qk_init:str='seed',   # Query/key scalars: 'seed' (Xavier-normal) or 'unit' (standard normal)
                 ):
         super().__init__()
-        self.diag_mask = diag_mask
+        if qk_init not in _QK_INITS: raise ValueError(f"qk_init={qk_init!r} is unknown: choose one of {list(_QK_INITS)}")
+        self.diag_mask, self.qk_init = diag_mask, qk_init
         self.WQ, self.WK, self.WV = (nn.Parameter(torch.empty(n_heads, n_genes)) for _ in range(3))
         self.W0 = nn.Parameter(torch.empty(n_heads))
         self.reset_parameters()
 
     def reset_parameters(self):
-        "The seed's initialisation: Xavier-normal per-gene scalars, head weights 0.001."
+        "The seed's initialisation (Xavier-normal per-gene scalars, head weights 0.001); with qk_init='unit', N(0, 1) queries and keys."
         for w in (self.WQ, self.WK, self.WV): nn.init.xavier_normal_(w)
+        if self.qk_init == 'unit':
+            for w in (self.WQ, self.WK): nn.init.normal_(w, 0., 1.)
         nn.init.constant_(self.W0, 0.001)
 
     def forward(self, x:torch.Tensor,           # Expression (N, G)
@@ -137,12 +171,14 @@ class GeneAttention(nn.Module):
                 scale:torch.Tensor|float|None=None, # Multiplier on the used probabilities (implies inspect)
                )->tuple:  # Output (N, G); softmax (N, H, G, G) before and after the diagonal mask, or None, None
         q, k, v = (x[:, None, :] * w for w in (self.WQ, self.WK, self.WV))   # (N, H, G) each
-        if not inspect and scale is None: return torch.einsum('nhg,h->ng', _fused_attention(q, k, v, self.diag_mask), self.W0), None, None
+        if not inspect and scale is None: return torch.einsum('nhg,h->ng', _stream_attention(q, k, v, self.diag_mask), self.W0), None, None
         pre = (q[..., :, None] * k[..., None, :]).softmax(-1)
         eye = torch.eye(x.shape[-1], dtype=torch.bool, device=x.device)
         used = pre.masked_fill(eye, 0.) if self.diag_mask else pre
         w = used if scale is None else used * scale
         return torch.einsum('nhg,h->ng', (w @ v[..., None]).squeeze(-1), self.W0), pre, used
+
+    def extra_repr(self)->str: return f"{self.WQ.shape[1]} genes, {self.WQ.shape[0]} heads, diag_mask={self.diag_mask}, qk_init={self.qk_init!r}"
 
 # %% ../../nbs/11_models.tgem.ipynb #d31aaafe
 class TGEM(nn.Module):
@@ -152,7 +188,7 @@ class TGEM(nn.Module):
         super().__init__()
         if not isinstance(config, TGEMConfig): raise ValueError(f"TGEM takes a TGEMConfig, got {type(config).__name__}")
         c = self.config = config
-        self.layers = nn.ModuleList(GeneAttention(c.n_genes, c.n_heads, c.diag_mask) for _ in range(c.n_layers))
+        self.layers = nn.ModuleList(GeneAttention(c.n_genes, c.n_heads, c.diag_mask, c.qk_init) for _ in range(c.n_layers))
         self.norms = nn.ModuleList(UnbiasedLayerNorm(c.n_genes, c.eps) for _ in range(1 if c.shared_norm else c.n_layers))
         self.dropout, self.act = nn.Dropout(c.dropout), _activation(c.activation)
         self.fc = nn.Linear(c.n_genes, c.n_classes)
@@ -186,7 +222,7 @@ class TGEM(nn.Module):
                 return_attention:bool=False,     # Also return each layer's used probabilities (N, heads, G, G)
                 attn_scale:Sequence|None=None,   # Per-layer multipliers on the used probabilities
                ):  # Logits (N, n_classes), or (logits, attentions) with `return_attention`
-        h, _, used = self._run(x, bool(return_attention) or attn_scale is not None, attn_scale)
+        h, _, used = self._run(x, bool(return_attention), attn_scale)   # unscaled layers stay on the fast path
         y = self.fc(self.act(h))
         return (y, used) if return_attention else y
 
