@@ -14,7 +14,7 @@ from fastcore.script import call_parse, anno_parser
 __all__ = ['COMMANDS', 'USER_ERRORS', 'CHOICES', 'CLI_TERMS', 'datasets_cmd', 'output_path', 'OutputGroup', 'load_checkpoint',
            'fetch_cmd', 'train_cmd', 'Inputs', 'read_inputs', 'output_names', 'predict_table', 'predict_cmd',
            'command_target', 'per_base_scores', 'attribute_cmd', 'ism_cmd', 'tism_cmd', 'tracks_cmd', 'motifs_cmd',
-           'variants_cmd', 'attention_cmd', 'entropy_cmd', 'network_cmd', 'cli_message', 'resolve_command',
+           'variants_cmd', 'scan_cmd', 'attention_cmd', 'entropy_cmd', 'network_cmd', 'cli_message', 'resolve_command',
            'command_doc', 'command_parser', 'main']
 
 # %% ../nbs/50_cli.ipynb #d151787d
@@ -672,6 +672,54 @@ def variants_cmd(checkpoint:str,           # One-hot sequence model written by `
     print(f'wrote {g[s]} ({len(eff)} variants)')
     return eff
 
+# %% ../nbs/50_cli.ipynb #0cc5e88e
+@call_parse
+def scan_cmd(checkpoint:str,            # One-hot sequence model written by `genobook train`
+             genome:str,                # Genome FASTA (its .fai is written beside it when missing)
+             out:str='scan.bw',         # Track to write: .bw/.bigWig or .bedGraph/.bg (one file per output, see above)
+             stride:int=0,              # Bases between window starts; 0: the model's length (adjacent windows)
+             regions:str='',            # Scan only these: comma-separated chrom:start-end, or a BED file; '' = whole genome
+             target:str='',             # Output to track: label/task name or index; '' = every output
+             batch_size:int=256,        # Windows per forward pass
+             device:str='',             # Torch device; '' picks CUDA when available
+            )->list:                    # The files written
+    "Predict along a genome in tiled windows and write the predictions as bigWig or bedGraph tracks."
+    import torch
+    from genobook.core import check_int, predict, output_matrix
+    from genobook.intervals import GenomeCodes, read_bed
+    from genobook.tracks import genome_track, write_bigwig, write_bedgraph
+    model = load_checkpoint(checkpoint, device)
+    if model.contract.kind != 'sequence' or not model.contract.length:
+        raise ValueError(f"scan needs a one-hot sequence model of fixed length (e.g. a CNN): {Path(checkpoint).name} reads {model.contract.kind} input.")
+    L = int(model.contract.length)
+    stride = L if stride == 0 else check_int('stride', stride, 1, f": give --stride between 1 and the model's length, {L}")
+    if not Path(genome).is_file(): raise FileNotFoundError(f"{genome}: no such genome file")
+    g = GenomeCodes(genome)
+    names = None
+    if regions: names = read_bed(regions, sizes=g.sizes) if Path(regions).is_file() else [r.strip() for r in regions.split(',') if r.strip()]
+    dummy = torch.zeros(1, 4, L)
+    labels = output_names(model, output_matrix(predict(model, dummy, device=device or None)).shape[1])
+    keep = None if target == '' else [labels.index(target) if target in labels else int(target) if target.isdigit() and int(target) < len(labels) else None]
+    if keep == [None]: raise ValueError(f"--target {target!r} is not an output of this model: choose one of {labels} or an index below {len(labels)}.")
+    transform = (lambda y: torch.softmax(y.float(), 1)) if _is_classifier(model) else None
+    kind = 'probability' if transform is not None else 'output'
+    with OutputGroup() as grp:
+        p = Path(out)
+        if not p.name.lower().endswith(('.bw', '.bigwig', '.bedgraph', '.bg')):
+            raise ValueError(f"{out} does not end in .bw, .bigWig, .bedGraph or .bg: name the track file by its format.")
+        cols = list(range(len(labels))) if keep is None else keep
+        files = [p if len(cols) == 1 else p.with_name(f"{p.name[:len(p.name) - len(''.join(p.suffixes[-1:]))]}.{_safe(labels[c])}{p.suffix}") for c in cols]
+        staged = [grp.add(f, ('.bw', '.bigwig', '.bedgraph', '.bg'), 'track') for f in files]
+        tracks = genome_track(model, g, L, stride, regions=names, name=f'genobook scan {Path(checkpoint).stem}', outputs=cols,
+                              output_names=labels, transform=transform, batch_size=batch_size, device=device or None, verbose=True)
+        for t, s in zip(tracks, staged):
+            t = t._replace(description=f"{t.name}: {kind} of windows of {L} nt every {stride} nt")
+            if s.name.lower().endswith(('.bw', '.bigwig')): write_bigwig(t, s, g.sizes)
+            else: write_bedgraph(t, s)
+    written = [grp[s] for s in staged]
+    print('wrote ' + ', '.join(map(str, written)))
+    return written
+
 # %% ../nbs/50_cli.ipynb #eeeaf538
 def _token_labels(model, inputs:Inputs, T:int)->list[str]|None:
     "Names of the T attention positions: the genes of an expression model (and its summary token, if any), else None."
@@ -779,7 +827,7 @@ def network_cmd(checkpoint:str,            # T-GEM checkpoint (an expression cla
 # %% ../nbs/50_cli.ipynb #11b2d230
 COMMANDS = {'datasets': datasets_cmd, 'fetch': fetch_cmd, 'train': train_cmd, 'predict': predict_cmd,
             'attribute': attribute_cmd, 'ism': ism_cmd, 'tism': tism_cmd, 'tracks': tracks_cmd, 'motifs': motifs_cmd,
-            'variants': variants_cmd, 'attention': attention_cmd, 'entropy': entropy_cmd, 'network': network_cmd,
+            'variants': variants_cmd, 'scan': scan_cmd, 'attention': attention_cmd, 'entropy': entropy_cmd, 'network': network_cmd,
             'quickstart': 'genobook.quickstart:quickstart'}
 USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 

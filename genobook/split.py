@@ -4,19 +4,22 @@
 
 # %% ../nbs/04_split.ipynb #9bc704d7
 from __future__ import annotations
-import warnings
+import shutil, subprocess, tempfile, warnings
+from pathlib import Path
 from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom
+from .core import check_choice
 from .expr import LabelEncoder
-from .seq import parse_region, base_codes
+from .seq import parse_region, base_codes, write_fasta
 
 # %% auto #0
-__all__ = ['Split', 'split_summary', 'stratified_split', 'balance_classes', 'chromosome_split', 'dinucleotide_freqs',
-           'homology_k', 'kmer_similarity', 'kmer_clusters', 'group_split', 'homology_split']
+__all__ = ['Split', 'split_summary', 'stratified_split', 'kfold_split', 'balance_classes', 'chromosome_split',
+           'dinucleotide_freqs', 'homology_k', 'kmer_similarity', 'kmer_clusters', 'mmseqs_clusters', 'group_split',
+           'homology_split']
 
 # %% ../nbs/04_split.ipynb #ad324f03
 class Split(NamedTuple):
@@ -56,15 +59,17 @@ def stratified_split(labels,              # Class of each sample (list, array, S
                      test:float=0.2,      # Fraction of the whole set (of each class) for test
                      seed:int=52,         # Seed of the shuffle
                      stratify:bool=True,  # False: ignore the classes, plain random split
+                     valid_from:str='all', # 'all': `valid` is a fraction of the whole set; 'train': of what the test part leaves (the seeds' rule)
                     )->Split:
     "Seeded train/valid/test split that keeps each class's proportions."
     _check_fractions(valid, test)
+    check_choice('valid_from', valid_from, ('all', 'train'))
     if len(labels) == 0: raise ValueError("labels is empty: nothing to split.")
     rng = np.random.default_rng(seed)
     if not stratify:   # the labels only give the number of samples
         N = len(labels); perm = rng.permutation(N)
         nt = max(1, _round(N * test)) if test > 0 else 0     # a requested part is never silently empty
-        nv = max(1, _round(N * valid)) if valid > 0 else 0
+        nv = max(1, _round((N - nt if valid_from == 'train' else N) * valid)) if valid > 0 else 0
         if nt + nv >= N: raise ValueError(f"{N} samples are too few for valid={valid}, test={test}: lower the fractions (valid=0 drops the validation part).")
         return _split((perm[nt + nv:], perm[nt:nt + nv], perm[:nt]))
     enc = LabelEncoder.fit(labels)
@@ -77,13 +82,52 @@ def stratified_split(labels,              # Class of each sample (list, array, S
         idx = rng.permutation(np.flatnonzero(codes == c))
         n = len(idx)
         nt = max(1, _round(n * test)) if test > 0 else 0
-        nv = max(1, _round(n * valid)) if valid > 0 else 0
+        nv = max(1, _round((n - nt if valid_from == 'train' else n) * valid)) if valid > 0 else 0
         if n - nt - nv < 1:
             raise ValueError(f"Class {name!r} has {n} samples, too few to put at least one in each of the {nparts} parts "
                              f"(valid={valid}, test={test}): merge or drop rare classes, use smaller fractions (valid=0 drops the "
                              "validation part), or use stratify=False.")
         for p, sel in zip(parts, (idx[nt + nv:], idx[nt:nt + nv], idx[:nt])): p.append(sel)
     return _split(np.concatenate(p) for p in parts)
+
+# %% ../nbs/04_split.ipynb #c6f55515
+def kfold_split(labels,              # Class of each sample (list, array, Series, tensor)
+                k:int=5,             # Number of folds (test parts)
+                seed:int=52,         # Seed of the shuffles (folds, and each fold's validation draw)
+                stratify:bool=True,  # False: ignore the classes, plain random folds
+                valid:float=0.1,     # Fraction of each fold's training part (of each class) for validation; 0: none
+               )->list[Split]:       # `k` splits; split i tests on fold i
+    "Seeded (stratified) k-fold splits, each with a validation part drawn from its training folds."
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2: raise ValueError(f"k must be an integer >= 2 (folds), got {k!r}.")
+    _check_fractions(valid, 0)
+    if len(labels) == 0: raise ValueError("labels is empty: nothing to split.")
+    rng = np.random.default_rng(seed)
+    if stratify:
+        enc = LabelEncoder.fit(labels)
+        codes = enc.encode(labels)
+        if len(enc) < 2: raise ValueError(f"labels hold a single class ({enc.classes[0]!r}): nothing to stratify. Check the label column, or use stratify=False.")
+        n_c = np.bincount(codes, minlength=len(enc))
+        if n_c.min() < k:
+            raise ValueError(f"Class {enc.classes[int(n_c.argmin())]!r} has {n_c.min()} samples, fewer than k={k} folds: some test folds would "
+                             "miss it. Merge or drop rare classes, lower k, or use stratify=False.")
+        fold, start = np.empty(len(codes), np.int64), 0
+        for c in range(len(enc)):
+            idx = rng.permutation(np.flatnonzero(codes == c))
+            fold[idx] = (start + np.arange(len(idx))) % k
+            start += len(idx)
+    else:
+        codes = np.zeros(len(labels), np.int64)
+        if len(codes) < k: raise ValueError(f"{len(codes)} samples are too few for k={k} folds: lower k.")
+        fold = np.empty(len(codes), np.int64); fold[rng.permutation(len(codes))] = np.arange(len(codes)) % k
+    splits = []
+    for i in range(k):
+        rest = np.flatnonzero(fold != i)
+        if valid > 0:
+            sub = stratified_split(codes[rest], valid=valid, test=0, seed=int(rng.integers(2**31)), stratify=stratify)
+            tr, va = rest[sub.train], rest[sub.valid]
+        else: tr, va = rest, rest[:0]
+        splits.append(_split((tr, va, np.flatnonzero(fold == i))))
+    return splits
 
 # %% ../nbs/04_split.ipynb #deeb0f5e
 def balance_classes(labels,           # Class of each sample
@@ -288,13 +332,53 @@ def _merge(lab:np.ndarray, i:np.ndarray, j:np.ndarray)->np.ndarray:
     _, cc = connected_components(g, directed=False)
     return np.unique(cc, return_index=True)[1][cc]   # representative: first member of each component
 
+# %% ../nbs/04_split.ipynb #a3b76566
+def mmseqs_clusters(seqs:Sequence[str],   # DNA/RNA sequences (ACGTUN, any case)
+                    identity:float=0.8,   # Minimum sequence identity of an aligned pair (`--min-seq-id`)
+                    coverage:float=0.8,   # Minimum fraction of both sequences the alignment covers (`-c`)
+                    threads:int=1,        # Threads MMseqs2 may use
+                    program:str='mmseqs', # The MMseqs2 executable (a name on the PATH or a path)
+                   )->np.ndarray:         # Cluster id of each sequence (int64; cluster 0 holds sequence 0)
+    "Clusters of sequences by MMseqs2 `easy-cluster` (CornBERT's clustering); needs the `mmseqs` program."
+    seqs = _as_seqs(seqs)
+    if not seqs: raise ValueError("seqs is empty: nothing to cluster.")
+    base_codes(seqs)   # check the letters, naming the sequence as given
+    for name, v, lo in (('identity', identity, 0), ('coverage', coverage, -1e-12)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo < v <= 1: raise ValueError(f"{name} must be in ({max(lo, 0)}, 1], got {v!r}.")
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1: raise ValueError(f"threads must be a positive integer, got {threads!r}.")
+    empty = [i for i, s in enumerate(seqs) if not s]
+    if empty: raise ValueError(f"Sequence {empty[0]} is empty ({len(empty)} empty in all): MMseqs2 cannot cluster empty sequences; drop them.")
+    exe = shutil.which(program)
+    if exe is None:
+        raise RuntimeError(f"MMseqs2 ({program!r}) is not on the PATH: install it (Debian/Ubuntu: apt-get install mmseqs2; conda: "
+                           "conda install -c bioconda mmseqs2) or pass program= its path, or use the k-mer method (kmer_clusters, "
+                           "homology_split(method='kmer'), the default), which needs no program.")
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        write_fasta({f's{i}': s.upper().replace('U', 'T') for i, s in enumerate(seqs)}, d/'seqs.fa', width=0)
+        cmd = [exe, 'easy-cluster', str(d/'seqs.fa'), str(d/'out'), str(d/'tmp'), '--min-seq-id', f'{identity:g}', '-c', f'{coverage:g}',
+               '--cov-mode', '0', '--cluster-mode', '0', '--dbtype', '2', '--threads', str(int(threads)), '-v', '1']
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0 or not (d/'out_cluster.tsv').exists():
+            raise RuntimeError(f"mmseqs easy-cluster failed (exit status {r.returncode}): {(r.stderr or r.stdout).strip()[-800:]}")
+        tab = pd.read_csv(d/'out_cluster.tsv', sep='\t', header=None, names=['rep', 'member'], dtype=str)
+    rep = dict(zip(tab.member, tab.rep))
+    return pd.factorize(np.array([rep.get(f's{i}', f's{i}') for i in range(len(seqs))], dtype=object))[0].astype(np.int64)
+
 # %% ../nbs/04_split.ipynb #bc163d45
 def group_split(groups,             # Group id of each sample (cluster, patient, ...)
                 test:float=0.3,     # Fraction of samples for test, reached with whole groups
-                valid:float=0.1,    # Fraction of samples for validation, reached with whole groups
+                valid:float|None=None, # Fraction of samples for validation, reached with whole groups; None: 0.1 (0 with `folds`)
                 seed:int=52,        # Seed of the group shuffle
-               )->Split:
-    "Seeded split that keeps every group whole: groups fill test, then validation, the rest is training."
+                folds:int|None=None, # Also cut the rest into this many folds of whole groups: one `Split` per fold (its validation part)
+               )->Split|list[Split]: # A `Split`; with `folds`, a list of them sharing one test part
+    "Seeded split that keeps every group whole: groups fill test, then validation (or `folds` folds), the rest is training."
+    if folds is not None:
+        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+            raise ValueError(f"folds must be an integer >= 2 (or None for one split), got {folds!r}.")
+        if valid: raise ValueError(f"valid={valid!r} and folds={folds} exclude each other: with folds, each fold is in turn the "
+                                   "validation part. Leave valid out.")
+    valid = (0.1 if folds is None else 0.) if valid is None else valid
     _check_fractions(valid, test)
     if isinstance(groups, str): raise ValueError("groups must hold one group id per sample, got a single string: wrap it in a list.")
     codes, uniq = pd.factorize(pd.Series(groups.tolist() if hasattr(groups, 'tolist') else list(groups), dtype=object), sort=True)
@@ -302,8 +386,9 @@ def group_split(groups,             # Group id of each sample (cluster, patient,
     N = len(codes)
     if N == 0: raise ValueError("groups is empty: nothing to split.")
     sizes = np.bincount(codes)
+    rng = np.random.default_rng(seed)
     targets, counts, part = (test * N, valid * N), [0, 0], np.full(len(sizes), 2)   # 2: train
-    for g in np.random.default_rng(seed).permutation(len(sizes)):
+    for g in rng.permutation(len(sizes)):
         for p in (0, 1):
             if counts[p] < targets[p] and sizes[g] <= targets[p]:
                 part[g], counts[p] = p, counts[p] + sizes[g]
@@ -314,16 +399,33 @@ def group_split(groups,             # Group id of each sample (cluster, patient,
                              f"largest holds {sizes.max()} samples. Use a larger fraction, finer groups (a higher identity), or another split.")
     if not (part == 2).any(): raise ValueError("Every group went to test or validation, none is left to train on: lower the fractions.")
     where = part[codes]
-    return _split((np.flatnonzero(where == 2), np.flatnonzero(where == 1), np.flatnonzero(where == 0)))
+    if folds is None: return _split((np.flatnonzero(where == 2), np.flatnonzero(where == 1), np.flatnonzero(where == 0)))
+    rest = np.flatnonzero(part == 2)
+    if len(rest) < folds: raise ValueError(f"Only {len(rest)} groups are left after the test part, too few for {folds} folds: lower folds or test.")
+    order = rng.permutation(rest)
+    order = order[np.argsort(-sizes[order], kind='stable')]     # largest groups first, each into the lightest fold
+    fold, load = np.full(len(sizes), -1), np.zeros(folds)
+    for g in order:
+        f = int(np.argmin(load)); fold[g], load[f] = f, load[f] + sizes[g]
+    fs, test_rows = fold[codes], np.flatnonzero(where == 0)
+    return [_split((np.flatnonzero((fs >= 0) & (fs != i)), np.flatnonzero(fs == i), test_rows)) for i in range(folds)]
 
 # %% ../nbs/04_split.ipynb #275ffed3
 def homology_split(seqs:Sequence[str],     # DNA/RNA sequences
                    identity:float=0.8,     # Sequences linked at this identity stay in one part
                    test:float=0.3,         # Fraction of sequences for test (whole clusters)
-                   valid:float=0.1,        # Fraction of sequences for validation (whole clusters)
+                   valid:float|None=None,  # Fraction of sequences for validation (whole clusters); None: 0.1 (0 with `folds`)
                    seed:int=52,            # Seed of the cluster shuffle
-                   k:int|None=None,        # k-mer size; None: chosen from identity and length (`homology_k`)
-                   both_strands:bool=True, # Reverse complements count as homologous
-                  )->Split:
-    "Split sequences so that no cluster of similar sequences straddles two parts."
-    return group_split(kmer_clusters(seqs, identity, k=k, both_strands=both_strands), test=test, valid=valid, seed=seed)
+                   k:int|None=None,        # k-mer size; None: chosen from identity and length (`homology_k`); k-mer method only
+                   both_strands:bool=True, # Reverse complements count as homologous (k-mer method; MMseqs2 always compares both strands)
+                   folds:int|None=None,    # Cut the non-test clusters into this many cross-validation folds (CornBERT: 5)
+                   method:str='kmer',      # 'kmer' (`kmer_clusters`, no program needed) or 'mmseqs' (`mmseqs_clusters`, CornBERT's)
+                  )->Split|list[Split]:    # A `Split`; with `folds`, one per fold, sharing the test part
+    "Split sequences so that no cluster of similar sequences straddles two parts (or two folds)."
+    check_choice('method', method, ('kmer', 'mmseqs'))
+    if method == 'mmseqs':
+        if k is not None: raise ValueError("k is the k-mer size of method='kmer'; MMseqs2 chooses its own: leave k out.")
+        if not both_strands: raise ValueError("both_strands=False is not available with method='mmseqs' (MMseqs2 compares both strands).")
+        groups = mmseqs_clusters(seqs, identity)
+    else: groups = kmer_clusters(seqs, identity, k=k, both_strands=both_strands)
+    return group_split(groups, test=test, valid=valid, seed=seed, folds=folds)

@@ -65,6 +65,9 @@ def test_readme_commands_run(tmp_path_factory):
     (d/'cnn.toml').write_text((models/'cnn.toml').read_text())      # `genobook train cnn.toml` makes cnn.pt
     for f in ('tgem.pt', 'peaks.fa'): shutil.copy(models/f, d/f)
     shutil.copy(models/'cells.h5ad', d/'cells.h5ad')
+    from genobook.datasets import load_dataset                       # variants and scan read a genome and a VCF on it
+    jg = load_dataset('janggu_genome')
+    shutil.copy(jg['pseudo_genome.fa'], d/'genome.fa'); shutil.copy(jg['pseudo_snps.vcf'], d/'variants.vcf')
     literal = [c for c in COMMANDS_OF_README if not is_synopsis(c)]
     assert len(literal) >= 12, literal
     for cmd in literal:
@@ -72,6 +75,6 @@ def test_readme_commands_run(tmp_path_factory):
         assert rc == 0, (cmd, err[-2000:])
         assert 'Traceback' not in err and 'error:' not in err, (cmd, err[-2000:])
     for f in ('chip.fa', 'chip.csv', 'cnn.pt', 'preds.csv', 'ig.bedGraph', 'x.bedGraph', 'x.bedGraph.urls.txt', 'kernels.meme',
-              'kernels.tomtom.tsv', 'attributions.npz', 'attributions.importance.tsv', 'attention.npz', 'entropy.csv', 'network.graphml'):
+              'kernels.tomtom.tsv', 'effects.tsv', 'scan.MafK.bw', 'scan.Oct4.bw', 'attributions.npz', 'attributions.importance.tsv', 'attention.npz', 'entropy.csv', 'network.graphml'):
         assert (d/f).is_file(), f
     assert list(d.glob('attributions.*.rnk'))
