@@ -4,22 +4,24 @@
 
 # %% ../../nbs/14_models.cnn.ipynb #24bb4e2e
 from __future__ import annotations
+import ast, re
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
-from ..core import is_int, check_int, check_ints, check_prob, check_choice, make_activation
+from ..core import default_device, is_int, check_int, check_ints, check_prob, check_choice, make_activation
 from ..protocol import LinearTail, window_spec
 from .encoder import Encoder, EncoderConfig, sinusoidal_positions
 from ..seq import check_one_hot
 
 # %% auto #0
 __all__ = ['CNNConfig', 'RCConv1d', 'DilatedResidualBlock', 'TrunkEncoder', 'fft_conv', 'LongConv1d', 'LongConvBlock', 'CNNTrunk',
-           'ResidualFC', 'SeqCNN']
+           'ResidualFC', 'SeqCNN', 'read_drg_params', 'drg_config', 'drg_state_dict', 'load_drg_model']
 
 # %% ../../nbs/14_models.cnn.ipynb #07eb1f67
 _ACTS = ('elu', 'gelu', 'leakyrelu', 'relu', 'sigmoid', 'silu', 'softplus', 'tanh')  # the keys of core.ACTIVATIONS a SeqCNN allows
@@ -484,3 +486,142 @@ def linear_tail(self:SeqCNN, *args:torch.Tensor)->LinearTail|None:
 def attention_layers(self:SeqCNN)->list[nn.Module]:
     "The transformer layers of every trunk, input after input, bottom to top (the order of `attentions` and `attn_scale`)."
     return [l for t in self.trunks if 'encoder' in t._modules for l in t.encoder.encoder.attention_layers()]
+
+# %% ../../nbs/14_models.cnn.ipynb #5975b6cd
+_DRG_ACTS = {'GELU': 'gelu', 'ReLU': 'relu', 'Sigmoid': 'sigmoid', 'Tanh': 'tanh'}   # DRG activation names SeqCNN has
+_DRG_OUTCLASS = ('Linear', 'Class', 'Multi_class')   # DRG output layers: none, sigmoid, softmax (SeqCNN returns the values before them)
+_DRG_LINE = re.compile(r'^(\w+) : (.*)$')
+
+def _drg_value(s:str):
+    "A value as DRG wrote it with `str()`: Python literals, NumPy arrays (`[1 2 4]`), or else the string itself."
+    s = s.strip()
+    try: return ast.literal_eval(s)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError): pass
+    if s.startswith('[') and s.endswith(']') and ',' not in s:          # str(np.array): numbers separated by spaces
+        try: return [ast.literal_eval(t) for t in s[1:-1].split()]
+        except (ValueError, SyntaxError): pass
+    return s
+
+def read_drg_params(path:str|Path, # A DRG `*_model_params.dat` file
+                   )->dict:        # Parameter name -> value (int, float, bool, None, list, dict or str)
+    "Parse DRG's `*_model_params.dat`: one `key : str(value)` line per attribute of the model at construction."
+    path = Path(path)
+    if not path.is_file(): raise ValueError(f"{path} is not a file: give the `*_model_params.dat` file DRG wrote next to the model.")
+    raw = {}
+    for i, line in enumerate(path.read_text().splitlines()):
+        m = _DRG_LINE.match(line)
+        if m: raw[m.group(1)] = m.group(2); last = m.group(1)
+        elif raw: raw[last] += ' ' + line.strip()                          # a value str() spread over lines (a long array)
+        elif line.strip():
+            raise ValueError(f"{path} line {i + 1} is not `key : value`: {line[:60]!r}; is this DRG's *_model_params.dat?")
+    if not raw: raise ValueError(f"{path} holds no `key : value` line: is this DRG's *_model_params.dat?")
+    return {k: _drg_value(v) for k, v in raw.items()}
+
+# %% ../../nbs/14_models.cnn.ipynb #717532cb
+# DRG parameters that select modules SeqCNN does not have, with the value that turns them off
+_DRG_OFF = {'fixed_kernels': None, 'nlconv': False, 'kernel_thresholding': 0, 'shift_sequence': None,
+            'weighted_pooling': False, 'dilated_convolutions': 0, 'embedding_convs': 0, 'n_transformer': 0, 'n_attention': 0,
+            'n_interpolated_conv': 0, 'n_hyenaconv': 0, 'n_distattention': 0, 'transformer_convolutions': 0,
+            'trmax_pooling': 0, 'trmean_pooling': 0, 'trweighted_pooling': 0, 'gapped_convs': None, 'fclayer_size': None,
+            'nfc_residuals': 0, 'neuralnetout': 0, 'interaction_layer': False, 'fc_batch_norm': False}
+_DRG_WHY = {'dilated_convolutions': "DRG's dilated blocks are pre-activation (BN, activation, bias-free convolution, then the "
+                                    "residual), SeqCNN's are post-activation (x + BN(act(conv(x))))",
+            'nfc_residuals': "DRG's FC residuals go through a learned linear map, SeqCNN's are the identity",
+            'fc_batch_norm': "SeqCNN has no batch norm in its FC layers or heads",
+            'shift_sequence': "the shift padding changes the input length the layers were built for"}
+
+def _drg_fail(key, value, why):
+    raise ValueError(f"DRG parameter {key}={value!r} does not map onto SeqCNN: {why}. Only DRG models with a first "
+                     "convolution, pooling, flattening, plain fully connected layers and linear heads load.")
+
+def drg_config(params:dict, # DRG's parameters (`read_drg_params`)
+              )->CNNConfig: # The SeqCNN configuration with the same layers
+    "The `CNNConfig` of a DRG `cnn` model, or a ValueError naming the first DRG parameter SeqCNN cannot express."
+    for k in ('n_features', 'l_seqs', 'num_kernels', 'l_kernels', 'n_classes'):
+        if k not in params: raise ValueError(f"The DRG parameters have no {k!r}: give the complete *_model_params.dat DRG wrote.")
+    p = {'reverse_complement': False, 'complement_pool': 'max', 'kernel_function': 'GELU', 'kernel_bias': True,
+         'max_pooling': True, 'mean_pooling': False, 'pooling_size': None, 'pooling_steps': None, 'nfc_layers': 0,
+         'layer_widening': 1.1, 'fc_function': None, 'fc_dropout': 0.0, 'outclass': 'Linear', **_DRG_OFF, **params}
+    for k, off in _DRG_OFF.items():
+        v = p[k]
+        if not (v is None or v is False or (isinstance(v, (int, float)) and v == 0)):   # None, False and 0 all turn a module off
+            _drg_fail(k, v, _DRG_WHY.get(k, f"SeqCNN has no such module (it must be {off!r})"))
+    if p['n_features'] != 4: _drg_fail('n_features', p['n_features'], 'SeqCNN reads one-hot DNA with 4 channels (ACGT)')
+    if not is_int(p['num_kernels']) or p['num_kernels'] < 1: _drg_fail('num_kernels', p['num_kernels'], 'SeqCNN needs learned kernels')
+    L, k = p['l_seqs'], p['l_kernels']
+    if not is_int(k) or k % 2 == 0: _drg_fail('l_kernels', k, "SeqCNN's kernels have odd widths (DRG pads even ones asymmetrically)")
+    rc = 'none'
+    if p['reverse_complement']:
+        rc = p['complement_pool']
+        if rc not in ('max', 'mean'): _drg_fail('complement_pool', rc, "SeqCNN combines the strands by 'max' or 'mean'")
+    act = _DRG_ACTS.get(p['kernel_function'])
+    if act is None: _drg_fail('kernel_function', p['kernel_function'], f"SeqCNN has the activations {list(_DRG_ACTS)}")
+    if p['max_pooling'] and p['mean_pooling']: _drg_fail('mean_pooling', True, 'SeqCNN pools by max or by mean, not both side by side')
+    pool, ptype = 1, 'max'
+    if p['max_pooling'] or p['mean_pooling']:
+        pool, ptype = p['pooling_size'] or p['pooling_steps'] or L, 'max' if p['max_pooling'] else 'avg'
+        if (p['pooling_steps'] or pool) != pool:
+            _drg_fail('pooling_steps', p['pooling_steps'], f"SeqCNN's pooling stride equals its window (pooling_size={pool})")
+        if L % pool: _drg_fail('pooling_size', pool, f"DRG pads when the window does not divide l_seqs={L}, SeqCNN does not")
+    n_fc = p['nfc_layers']
+    if not is_int(n_fc): _drg_fail('nfc_layers', n_fc, 'SeqCNN has no per-modality FC layers (a list)')
+    fc, d = [], p['num_kernels'] * (L // pool)
+    if n_fc:
+        fa = p['fc_function'] or p['kernel_function']
+        if fa != p['kernel_function']: _drg_fail('fc_function', fa, f"SeqCNN uses one activation everywhere (kernel_function={p['kernel_function']!r})")
+        w, cur, half = p['layer_widening'], d, n_fc // 2
+        for n in range(n_fc):   # DRG widens by layer_widening, keeps the width in an odd middle layer, then narrows back to d
+            nxt = int(w * cur) if n < half else cur if n < half + n_fc % 2 else d if n == n_fc - 1 else int(cur / w)
+            if nxt == cur: _drg_fail('nfc_layers', n_fc, f"FC layer {n} keeps the width {cur} (layer_widening={w}): SeqCNN "
+                                     "would add a skip connection there that DRG's layer does not have")
+            fc.append(nxt); cur = nxt
+    outs = p['outclass'] if isinstance(p['outclass'], list) else [p['outclass']]
+    for o in outs:
+        if o not in _DRG_OUTCLASS: _drg_fail('outclass', p['outclass'], f"SeqCNN's heads are linear; DRG's outputs {_DRG_OUTCLASS} load (apply the sigmoid/softmax yourself)")
+    return CNNConfig(length=L, n_tasks=p['n_classes'], n_kernels=p['num_kernels'], kernel_size=k, rc=rc, activation=act,
+                     pool_size=pool, pool_type=ptype, dilations=[], batch_norm=False, reduce='flatten', fc=fc,
+                     dropout=float(p['fc_dropout']))
+
+# %% ../../nbs/14_models.cnn.ipynb #313193ac
+def drg_state_dict(params:dict, # DRG's parameters (`read_drg_params`)
+                   state:dict,  # DRG's state dict (`torch.load` of `*_parameter.pth`)
+                  )->dict:      # The same tensors under SeqCNN's names
+    "Rename the weights of a DRG `cnn` state dict to `SeqCNN`'s; a ValueError names the weights that have no counterpart."
+    cfg = drg_config(params)
+    names = {'convolutions.conv1d.weight': 'trunks.0.conv.weight', 'convolutions.conv1d.bias': 'trunks.0.conv.bias'}
+    for n in range(len(cfg.fc)):
+        for w in ('weight', 'bias'): names[f'nfcs.nfcs.Fullyconnected{n}.{w}'] = f'fc.{n}.linear.{w}'
+    several = isinstance(cfg.n_tasks, list)
+    for i in range(len(cfg.task_sizes)):
+        for w in ('weight', 'bias'): names[f"classifier.{f'{i}.' if several else ''}classifier.Linear.{w}"] = f'heads.{i}.{w}'
+    state = dict(state)
+    if not params.get('kernel_bias', True) and 'convolutions.conv1d.bias' not in state:   # DRG kernels without bias: a zero bias
+        w = state.get('convolutions.conv1d.weight')
+        if w is not None: state['convolutions.conv1d.bias'] = torch.zeros(len(w), dtype=w.dtype)
+    extra = sorted(set(state) - set(names))
+    if extra: raise ValueError(f"The DRG state dict has weights SeqCNN has no place for: {extra[:5]}"
+                               f"{' ...' if len(extra) > 5 else ''}; do the parameters belong to this state dict?")
+    missing = sorted(set(names) - set(state))
+    if missing: raise ValueError(f"The DRG state dict lacks the weights {missing[:5]}{' ...' if len(missing) > 5 else ''} that "
+                                 "its parameters call for; do the parameters belong to this state dict?")
+    return {names[k]: v for k, v in state.items()}
+
+def load_drg_model(params_path:str|Path, # DRG's `*_model_params.dat`
+                   state_path:str|Path,  # DRG's `*_parameter.pth` (a `torch.save`d state dict)
+                   device=None,          # Where the model goes; None: `genobook.core.default_device()`
+                  )->SeqCNN:             # In eval mode; outputs before DRG's `outclass` (sigmoid/softmax) if any
+    "A DRG `cnn` model as a `SeqCNN` with its weights, where the architecture maps; else a ValueError naming the DRG parameter."
+    params = read_drg_params(params_path)
+    cfg = drg_config(params)
+    state_path = Path(state_path)
+    if not state_path.is_file(): raise ValueError(f"{state_path} is not a file: give the `*_parameter.pth` DRG saved with the model.")
+    state = torch.load(state_path, map_location='cpu', weights_only=True)
+    if not isinstance(state, dict): raise ValueError(f"{state_path} holds a {type(state).__name__}, not a state dict: DRG saves `model.state_dict()`.")
+    model = SeqCNN(cfg)
+    mine, renamed = model.state_dict(), drg_state_dict(params, state)
+    for k, v in renamed.items():
+        if tuple(v.shape) != tuple(mine[k].shape):
+            raise ValueError(f"DRG weight for {k} has shape {tuple(v.shape)} but the parameters give {tuple(mine[k].shape)}: "
+                             "do the parameters belong to this state dict?")
+    model.load_state_dict(renamed, strict=True)
+    return model.to(default_device(device)).eval()
