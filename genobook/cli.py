@@ -699,16 +699,16 @@ def scan_cmd(checkpoint:str,            # One-hot sequence model written by `gen
     if regions: names = read_bed(regions, sizes=g.sizes) if Path(regions).is_file() else [r.strip() for r in regions.split(',') if r.strip()]
     dummy = torch.zeros(1, 4, L)
     labels = output_names(model, output_matrix(predict(model, dummy, device=device or None)).shape[1])
-    keep = None if target == '' else [labels.index(target) if target in labels else int(target) if target.isdigit() and int(target) < len(labels) else None]
-    if keep == [None]: raise ValueError(f"--target {target!r} is not an output of this model: choose one of {labels} or an index below {len(labels)}.")
+    col = labels.index(target) if target in labels else int(target) if target.isdigit() and int(target) < len(labels) else None
+    if target and col is None: raise ValueError(f"--target {target!r} is not an output of this model: choose one of {labels} or an index below {len(labels)}.")
     transform = (lambda y: torch.softmax(y.float(), 1)) if _is_classifier(model) else None
     kind = 'probability' if transform is not None else 'output'
     with OutputGroup() as grp:
         p = Path(out)
         if not p.name.lower().endswith(('.bw', '.bigwig', '.bedgraph', '.bg')):
             raise ValueError(f"{out} does not end in .bw, .bigWig, .bedGraph or .bg: name the track file by its format.")
-        cols = list(range(len(labels))) if keep is None else keep
-        files = [p if len(cols) == 1 else p.with_name(f"{p.name[:len(p.name) - len(''.join(p.suffixes[-1:]))]}.{_safe(labels[c])}{p.suffix}") for c in cols]
+        cols = list(range(len(labels))) if not target else [col]
+        files = [p if len(cols) == 1 else p.with_name(f"{p.stem}.{_safe(labels[c])}{p.suffix}") for c in cols]
         staged = [grp.add(f, ('.bw', '.bigwig', '.bedgraph', '.bg'), 'track') for f in files]
         tracks = genome_track(model, g, L, stride, regions=names, name=f'genobook scan {Path(checkpoint).stem}', outputs=cols,
                               output_names=labels, transform=transform, batch_size=batch_size, device=device or None, verbose=True)
