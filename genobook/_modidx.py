@@ -118,6 +118,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'genobook.cli.variants_cmd': ('cli.html#variants_cmd', 'genobook/cli.py')},
             'genobook.core': { 'genobook.core._model_device': ('core.html#_model_device', 'genobook/core.py'),
                                'genobook.core._new_file_mode': ('core.html#_new_file_mode', 'genobook/core.py'),
+                               'genobook.core.atomic_path': ('core.html#atomic_path', 'genobook/core.py'),
                                'genobook.core.atomic_write': ('core.html#atomic_write', 'genobook/core.py'),
                                'genobook.core.batch_slices': ('core.html#batch_slices', 'genobook/core.py'),
                                'genobook.core.check_choice': ('core.html#check_choice', 'genobook/core.py'),

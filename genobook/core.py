@@ -14,8 +14,8 @@ from torch import nn
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'default_device', 'set_seed', 'is_int', 'check_int', 'check_ints', 'check_float', 'check_prob',
            'check_choice', 'check_model', 'check_samples', 'batch_slices', 'check_extra_args', 'check_output_path',
-           'check_table', 'atomic_write', 'output_matrix', 'output_columns', 'resolve_target', 'make_activation',
-           'eval_on', 'predict']
+           'check_table', 'atomic_path', 'atomic_write', 'output_matrix', 'output_columns', 'resolve_target',
+           'make_activation', 'eval_on', 'predict']
 
 # %% ../nbs/00_core.ipynb #5728c79f
 def default_device(device:str|torch.device|None=None, # None: CUDA when available, else CPU
@@ -174,24 +174,31 @@ def _new_file_mode(path:Path)->int:
     return 0o666 & ~umask
 
 @contextlib.contextmanager
+def atomic_path(path:str|Path,   # Final file path
+                suffix:str='.tmp', # Suffix of the temporary name (for writers that choose a format by it, e.g. '.tmp.bw')
+               )->Iterator[Path]: # A temporary path beside `path`, renamed to `path` when the block ends without error
+    "Context manager yielding a temporary path for writers that take a file name; it replaces `path` only if the block succeeds."
+    path = check_output_path(path, 'file')
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=suffix); os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, _new_file_mode(path))       # the writer may have replaced the file: set the bits on what is there
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        raise
+
+@contextlib.contextmanager
 def atomic_write(path:str|Path,  # Final file path
                  mode:str='w',   # 'w' for text, 'wb' for bytes
                  encoding:str|None='utf-8', # Text encoding (ignored for bytes)
                 )->Iterator[IO]: # The open temporary file, renamed to `path` when the block ends without error
     "Context manager yielding a file handle whose content replaces `path` only if the block succeeds."
     if mode not in ('w', 'wb'): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
-    path = check_output_path(path, 'file')
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': encoding})) as f:
-            os.chmod(tmp, _new_file_mode(path))
-            yield f
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, mode, **({} if 'b' in mode else {'encoding': encoding})) as f:
+        yield f
+        f.flush(); os.fsync(f.fileno())
+
 
 # %% ../nbs/00_core.ipynb #a02fa088
 def output_matrix(out,              # A model's output: a tensor (N,), (N, T), (N, ...) or a tuple/list of them

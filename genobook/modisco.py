@@ -4,14 +4,14 @@
 
 # %% ../nbs/35_modisco.ipynb #df853d87
 from __future__ import annotations
-import base64, contextlib, html, io, os, tempfile, warnings
+import base64, html, io, tempfile, warnings
 from pathlib import Path
 from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import atomic_write, check_choice, check_float, check_int, check_output_path, set_seed
+from .core import atomic_path, atomic_write, check_choice, check_float, check_int, check_output_path, set_seed
 from .seq import check_one_hot
 from .motifs import Motif, check_motifs, information_content
 
@@ -131,11 +131,7 @@ def run_modisco(X:torch.Tensor,           # One-hot sequences (N, 4, L)
                                      n_leiden_runs=check_int('n_leiden', n_leiden), final_min_cluster_size=check_int('final_min_cluster_size', final_min_cluster_size),
                                      verbose=bool(verbose))
     if h5 is not None:
-        fd, tmp = tempfile.mkstemp(dir=h5.parent, prefix=f'.{h5.name}.', suffix='.tmp'); os.close(fd)
-        try: m.io.save_hdf5(tmp, pos, neg, window); os.replace(tmp, h5)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-            raise
+        with atomic_path(h5) as tmp: m.io.save_hdf5(str(tmp), pos, neg, window)
     return ([_pattern(f'pos_pattern_{i}', p) for i, p in enumerate(pos or [])] +
             [_pattern(f'neg_pattern_{i}', p) for i, p in enumerate(neg or [])])
 

@@ -4,14 +4,14 @@
 
 # %% ../nbs/42_tracks.ipynb #7b52b901
 from __future__ import annotations
-import io, os, re, csv, shutil, contextlib, tempfile
+import io, os, re, csv, contextlib, tempfile
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit, quote
 import numpy as np
 import pandas as pd
 import torch
-from .core import atomic_write, batch_slices, check_choice, check_int, check_output_path, output_matrix, predict
+from .core import atomic_path, atomic_write, batch_slices, check_choice, check_int, check_output_path, output_matrix, predict
 from .seq import parse_region, Region, Genome
 from .protocol import token_intervals
 from .intervals import GenomeCodes, GenomeWindows, chrom_sizes, region_names, tile_genome
@@ -606,21 +606,17 @@ def write_bigwig(track:Track,       # One track (a bigWig holds one)
     name, lib = _bigwig_backend()
     chroms = sorted(set(d.chrom))                                      # the data's order (byte order), header the same
     header = [(c, sizes[c]) for c in chroms]
-    # the libraries write to a file name, not a handle: build the file under a temporary name (the .bw suffix pybigtools
-    # wants), then copy it through atomic_write so that the target appears complete, with plain-open permissions, or not at all
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp.bw'); os.close(fd)
-    try:
-        values = d.value.astype(float).tolist()
+    # the libraries write to a file name, not a handle: a temporary name with the .bw suffix pybigtools wants, renamed over
+    # the target when complete (atomic_path), so that the target appears complete, with plain-open permissions, or not at all
+    values = d.value.astype(float).tolist()
+    with atomic_path(path, suffix='.tmp.bw') as tmp:
         if name == 'pyBigWig':
-            bw = lib.open(tmp, 'w')
+            bw = lib.open(str(tmp), 'w')
             try:
                 bw.addHeader(header)
                 bw.addEntries(d.chrom.tolist(), d.start.tolist(), ends=d.end.tolist(), values=values)
             finally: bw.close()
-        else: lib.open(tmp, 'w').write(dict(header), zip(d.chrom.tolist(), d.start.tolist(), d.end.tolist(), values))
-        with open(tmp, 'rb') as src, atomic_write(path, 'wb') as f: shutil.copyfileobj(src, f)
-    finally:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        else: lib.open(str(tmp), 'w').write(dict(header), zip(d.chrom.tolist(), d.start.tolist(), d.end.tolist(), values))
     return path
 
 # %% ../nbs/42_tracks.ipynb #529506c9

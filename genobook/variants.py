@@ -4,14 +4,14 @@
 
 # %% ../nbs/34_variants.ipynb #a94cd19d
 from __future__ import annotations
-import gzip, json, os, re, tempfile, warnings, contextlib
+import gzip, json, re, tempfile, warnings
 from pathlib import Path
 from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import (atomic_write, check_choice, check_float, check_int, check_model, check_output_path, check_table,
+from .core import (atomic_path, atomic_write, check_choice, check_float, check_int, check_model, check_output_path, check_table,
                            eval_on, is_int, make_activation, output_matrix, predict, ACTIVATIONS)
 from .seq import Genome, Region, one_hot, decode, reverse_complement, parse_region, format_region
 
@@ -373,11 +373,7 @@ def write_variant_effects(effects:pd.DataFrame, # From `score_vcf`, `score_varia
     uns = {k: (str(v) if v is None else v) for k, v in effects.attrs.items() if k != 'tasks'}
     adata = ad.AnnData(X=layers['diff'].copy(), obs=obs, var=pd.DataFrame(index=pd.Index(tasks, name='task')), layers=layers,
                        uns={'genobook_variant_effects': {**uns, 'description': _header(effects, tasks)}})
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f'.{p.name}.', suffix='.tmp'); os.close(fd)
-    try: adata.write_h5ad(tmp); os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
+    with atomic_path(p) as tmp: adata.write_h5ad(tmp)
     return p
 
 def read_variant_effects(path:str|Path)->pd.DataFrame: # The table `write_variant_effects` wrote, `attrs` restored

@@ -91,14 +91,16 @@ class UnbiasedLayerNorm(nn.Module):
 
 # %% ../../nbs/11_models.tgem.ipynb #0851303b
 _BLOCK = 64                      # query genes per block of the streaming path
-_CHUNK = 1 << 24                 # at most this many scores (64 MiB in float32) in its work buffer: samples x heads in chunks
+_CHUNK = 1 << 20                 # on a CPU, at most this many scores (4 MiB in float32) in the work buffer, so that it stays in cache
+_CHUNK_ACCEL = 1 << 24           # on a GPU, 64 MiB: fewer, larger kernels (the buffer is cut into chunks of samples x heads)
 _LOG2E = 1.4426950408889634      # exp(t) = 2**(t log2 e); torch's exp2 is several times faster than exp on CPUs
 
 def _exp_blocks(q2, k2, m2, block:int):
     "Yield (c0, c1, a, b, E): E = exp(q_i k_j - m_i) for rows c0:c1 of the N*H axis and queries a:b, in one reused buffer."
     NH, G = k2.shape[0], k2.shape[-1]
     qa, ka = torch.cat((q2 * _LOG2E, -m2 * _LOG2E), 2), torch.cat((k2, torch.ones_like(k2)), 1)  # (NH, G, 2), (NH, 2, G)
-    rows = min(block, G); chunk = max(1, min(NH, _CHUNK // (rows * G)))
+    rows, cap = min(block, G), (_CHUNK if qa.device.type == 'cpu' else _CHUNK_ACCEL)
+    chunk = max(1, min(NH, cap // (rows * G)))
     buf = torch.empty(chunk, rows, G, dtype=qa.dtype, device=qa.device)
     for c0 in range(0, NH, chunk):
         c1 = min(c0 + chunk, NH)
@@ -136,7 +138,7 @@ class _StreamAttention(torch.autograd.Function):
         return dq, v * r[:, :, 0] + r[:, :, 1], r[:, :, 2], None, None, None
 
 def _stream_attention(q, k, v, diag_mask:bool, block:int=_BLOCK)->torch.Tensor:
-    "Per-head outputs sum_j A_ij v_j (N, H, G), holding at most min(N H, 2**24 / (block G)) x block x G scores at a time."
+    "Per-head outputs sum_j A_ij v_j (N, H, G), holding at most max(block G, _CHUNK) scores at a time (2**20 on a CPU, 2**24 on a GPU)."
     with torch.no_grad(): m = torch.maximum(q * k.amax(-1, keepdim=True), q * k.amin(-1, keepdim=True))
     need = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
     num, z = _StreamAttention.apply(q, k, v, m, block, need)
