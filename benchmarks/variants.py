@@ -8,6 +8,12 @@ it, as a VCF writes them. Model: a DRG-style `genobook.models.cnn.SeqCNN` at `--
 15 on both strands, batch norm, max pooling by 4, dilated residual tower d = 1, 2, 4, 8, 16, flatten, FC 256, one
 output); the speed does not depend on the weights, so it is randomly initialised.
 
+A second case, `--saturation` sites (default n / 2) with all three SNVs at each (a saturation mutagenesis, or
+multi-allelic records split one allele per row as `read_vcf` does): tangermeme's substitution_effect takes one
+substitution per (example, position), so, as its docstring says, each allele gets its own copy of the window and
+its reference is predicted three times; genobook predicts each distinct window once (4 forward windows per site
+instead of 6).
+
 Timed, in turns after one warm-up call of each (best of `--repeats`, more until `--min-seconds`):
   * genobook  score_variants(model, variants, genome, window=L)  end to end: windows cut from the genome, REF checked,
               one-hot encoded per batch, ref and alt predicted in one forward pass per batch, effects table built
@@ -18,7 +24,7 @@ Both run the same number of sequences per forward pass (`--batch-size`; genobook
 bringing its ref and alt window, so it gets half). Every ref and alt prediction of genobook is checked against
 tangermeme's y_before / y_after (max |difference| printed, must be < 1e-4 relative).
 
-Not part of any test run:  python benchmarks/variants.py [--n 1000] [--length 1000] [--device cuda] [--threads N] [--json FILE]
+Not part of any test run:  python benchmarks/variants.py [--n 1000] [--saturation 500] [--length 1000] [--device cuda] [--threads N] [--json FILE]
 """
 import argparse, json
 import numpy as np
@@ -41,6 +47,16 @@ def make_variants(genome, n:int, L:int, seed:int=0)->pd.DataFrame:
         elif k == 'del': ref, alt = seq[p0:p0 + 1 + m], seq[p0]
         else: ref, alt = seq[p0], seq[p0] + ''.join(rng.choice(list('ACGT'), m))
         rows.append((chrom, p0 + 1, f'{k}{len(rows)}', ref, str(alt), k))
+    return pd.DataFrame(rows, columns=['chrom', 'pos', 'id', 'ref', 'alt', 'kind'])
+
+
+def make_saturation(genome, n:int, L:int, seed:int=1)->pd.DataFrame:
+    "All three SNVs at each of n random sites at least L from the ends, REF from the genome."
+    rng = np.random.default_rng(seed)
+    chrom = list(genome.lengths)[0]
+    seq = genome.fetch(chrom, 0, genome.lengths[chrom])
+    rows = [(chrom, p0 + 1, f'sat{p0}{b}', seq[p0], b, 'snv') for p0 in np.sort(rng.choice(np.arange(L, len(seq) - L), n, replace=False)).tolist()
+            for b in 'ACGT' if b != seq[p0]]
     return pd.DataFrame(rows, columns=['chrom', 'pos', 'id', 'ref', 'alt', 'kind'])
 
 
@@ -67,6 +83,7 @@ def tangermeme_inputs(genome, v:pd.DataFrame, L:int):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--n', type=int, default=1000, help='variants of each kind: SNVs, deletions, insertions (default 1000)')
+    p.add_argument('--saturation', type=int, default=None, help='sites of the saturation case, 3 SNVs each (default n / 2; 0: skip it)')
     p.add_argument('--length', type=int, default=1000, help='window length in nt (default 1000)')
     p.add_argument('--batch-size', type=int, default=256, help='sequences per forward pass, for both tools (default 256)')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (default cpu)")
@@ -80,6 +97,7 @@ def main():
     from genobook.datasets import load_dataset
     from genobook.models.cnn import SeqCNN, CNNConfig
     from genobook.variants import score_variants
+    from genobook.seq import one_hot
     from tangermeme.variant_effect import substitution_effect, deletion_effect, insertion_effect
     dev, L, bs = torch.device(a.device), a.length, a.batch_size
 
@@ -94,36 +112,46 @@ def main():
           f"MG1655 ({a.n} SNVs, {a.n} deletions, {a.n} insertions of 1-5 bases); {bs} sequences per forward pass; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {dev}\n", flush=True)
 
-    def genobook_run():
-        return score_variants(model, v, genome, window=L, batch_size=bs // 2, device=dev)
-    def tangermeme_run():
-        kw = dict(batch_size=bs, device=dev, verbose=False)
-        return {'snv': substitution_effect(model, tm['snv'][1], tm['snv'][2], **kw),
-                'del': deletion_effect(model, tm['del'][1], tm['del'][2], left=False, **kw),
-                'ins': insertion_effect(model, tm['ins'][1], tm['ins'][2], left=False, **kw)}
-    tg, tt, runs, g, t = paired_best(genobook_run, tangermeme_run, a.repeats, a.min_seconds, dev)
+    def compare(v, tm, what):
+        "Time genobook and tangermeme on one variant table, check equal predictions, print a row; the result dict."
+        def genobook_run():
+            return score_variants(model, v, genome, window=L, batch_size=bs // 2, device=dev)
+        def tangermeme_run():
+            kw = dict(batch_size=bs, device=dev, verbose=False)
+            fns = {'snv': substitution_effect, 'del': lambda m, X, d, **k: deletion_effect(m, X, d, left=False, **k),
+                   'ins': lambda m, X, d, **k: insertion_effect(m, X, d, left=False, **k)}
+            return {k: fns[k](model, X, sub, **kw) for k, (_, X, sub) in tm.items()}
+        tg, tt, runs, g, t = paired_best(genobook_run, tangermeme_run, a.repeats, a.min_seconds, dev)
+        diffs = {}
+        for k, (rows, _, _) in tm.items():
+            for col, y in (('ref_task0', t[k].y_before), ('alt_task0', t[k].y_after)):
+                diffs[(k, col)] = float(np.abs(g.loc[rows, col].to_numpy(float) - y[:, 0].double().cpu().numpy()).max())
+        scale = float(np.abs(g[['ref_task0', 'alt_task0']].to_numpy(float)).max())
+        worst = max(diffs.values())
+        assert worst <= 1e-4 * max(scale, 1), f"{what}: genobook's predictions differ from tangermeme's by {worst:.3g}"
+        n = len(v)
+        print(f"{what:<34} {n:>8,} {tg:>8.2f}s {n / tg:>11,.0f} {tt:>8.2f}s {n / tt:>11,.0f} {tt / tg:>7.2f}x {runs:>5} {worst:>9.1e}", flush=True)
+        return {'n_variants': n, 'genobook_s': tg, 'tangermeme_s': tt, 'genobook_variants_per_s': n / tg,
+                'tangermeme_variants_per_s': n / tt, 'speedup': tt / tg, 'max_abs_diff': worst, 'runs': runs}
 
-    diffs = {}
-    for k, (rows, _, _) in tm.items():
-        for col, y in (('ref_task0', t[k].y_before), ('alt_task0', t[k].y_after)):
-            diffs[(k, col)] = float(np.abs(g.loc[rows, col].to_numpy(float) - y[:, 0].double().cpu().numpy()).max())
-    scale = float(np.abs(g[['ref_task0', 'alt_task0']].to_numpy(float)).max())
-    worst = max(diffs.values())
-
-    print(f"{'method':<75} {'time':>8} {'variants/s':>11}")
-    print('-' * 96)
-    print(f"{'genobook score_variants (genome -> effects table, end to end)':<75} {tg:>7.2f}s {N / tg:>11,.0f}")
-    print(f"{'tangermeme substitution/deletion/insertion_effect (pre-built one-hot windows)':<75} {tt:>7.2f}s {N / tt:>11,.0f}")
-    print(f"\ngenobook vs tangermeme: {tt / tg:.2f}x (goal >= 1x), best of {runs} runs each, timed in turns")
-    print(f"max |genobook - tangermeme| over ref and alt predictions: {worst:.2e} (largest output {scale:.3g}); per kind: "
-          + ', '.join(f"{k} {c[:3]} {d:.1e}" for (k, c), d in diffs.items()))
-    assert worst <= 1e-4 * max(scale, 1), f"genobook's predictions differ from tangermeme's by {worst:.3g}"
-    print("genobook's ref and alt predictions equal tangermeme's y_before / y_after to 1e-4.")
+    print(f"{'case':<34} {'variants':>8} {'genobook':>9} {'variants/s':>11} {'tangermeme':>9} {'variants/s':>11} {'speed-up':>8} "
+          f"{'runs':>5} {'max diff':>9}")
+    print('-' * 112)
+    res = {'mixed': compare(v, tm, 'SNVs, deletions, insertions')}
+    ns = a.n // 2 if a.saturation is None else a.saturation
+    if ns:
+        sat = make_saturation(genome, ns, L)
+        seq = genome.fetch(sat.chrom.iloc[0], 0, genome.lengths[sat.chrom.iloc[0]])
+        c, idx = L // 2, {'A': 0, 'C': 1, 'G': 2, 'T': 3}
+        X = one_hot([seq[p - 1 - c:p - 1 - c + L] for p in sat.pos])     # one copy of the window per allele (tangermeme's rule)
+        tms = {'snv': (sat.index, X, torch.tensor([[i, c, idx[b]] for i, b in enumerate(sat.alt)]))}
+        res['saturation'] = compare(sat, tms, f'saturation ({ns:,} sites x 3 SNVs)')
+    print("\ngenobook: score_variants end to end (genome -> effects table); tangermeme: its effect functions on one-hot windows "
+          "built beforehand (untimed).\nspeed-up = tangermeme / genobook (goal >= 1x); best of `runs` runs each, timed in turns. "
+          "max diff: largest |genobook - tangermeme| over\nref and alt predictions (asserted <= 1e-4 relative).")
     if a.json:
         with open(a.json, 'w') as f:
-            json.dump({'n_variants': N, 'length': L, 'batch_size': bs, 'device': str(dev), 'threads': torch.get_num_threads(),
-                       'genobook_s': tg, 'tangermeme_s': tt, 'genobook_variants_per_s': N / tg, 'tangermeme_variants_per_s': N / tt,
-                       'speedup': tt / tg, 'max_abs_diff': worst, 'runs': runs}, f, indent=2)
+            json.dump({'length': L, 'batch_size': bs, 'device': str(dev), 'threads': torch.get_num_threads(), **res}, f, indent=2)
 
 
 if __name__ == '__main__':

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import (atomic_path, atomic_write, check_choice, check_float, check_int, check_model, check_output_path, check_table,
-                           eval_on, is_int, make_activation, output_matrix, predict, ACTIVATIONS)
+from .core import (atomic_path, atomic_write, batch_slices, check_choice, check_float, check_int, check_model, check_output_path,
+                           check_table, eval_on, is_int, make_activation, output_matrix, predict, ACTIVATIONS)
 from .seq import Genome, Region, one_hot, decode, reverse_complement, parse_region, format_region
 
 # %% auto #0
@@ -183,23 +183,25 @@ def allele_predictions(model:nn.Module,        # Any module with `y = model(X)` 
                        alt:list[str],          # N alternative windows, same length as `ref`
                        both_strands:bool=False, # Average each allele's outputs over the window and its reverse complement
                        activation=None,        # Applied to the outputs before averaging: a name of `core.ACTIVATIONS` (e.g. 'sigmoid' for logits), a callable, or None
-                       batch_size:int=64,      # Variants per forward pass (each brings 2 windows, 4 with both_strands)
+                       batch_size:int=64,      # Variants per forward pass: 2 x batch_size distinct windows (x 2 with both_strands)
                        device=None,            # None: CUDA when available, else CPU
                        verbose:bool=False,     # Show a progress bar
                       )->tuple[torch.Tensor, torch.Tensor]: # (ref outputs (N, T), alt outputs (N, T)), float32 on the CPU
-    "Model outputs for the reference and alternative windows of N variants, encoded and predicted batch by batch."
+    "Model outputs for the reference and alternative windows of N variants; each distinct window is predicted once."
     check_model(model); _check_windows(ref, alt)
     bs = check_int('batch_size', batch_size, 1, ": give the number of variants per forward pass, e.g. 64")
-    act, k, outs = _activation(activation), 4 if both_strands else 2, []
-    from genobook.core import batch_slices
+    act, first = _activation(activation), {}
+    ri = [first.setdefault(s, len(first)) for s in ref]     # windows seen before (one site's reference under several
+    ai = [first.setdefault(s, len(first)) for s in alt]     # ALT alleles, every reference of a fixed region) reuse their row
+    uniq, outs = list(first), []
     with eval_on(model, device):
-        for sl in batch_slices(len(ref), bs, verbose):
-            X = one_hot(ref[sl] + alt[sl])                    # encoded per batch: never the whole set in memory
+        for sl in batch_slices(len(uniq), 2 * bs, verbose):
+            X = one_hot(uniq[sl])                             # encoded per batch: never the whole set in memory
             if both_strands: X = torch.cat([X, reverse_complement(X)])
             y = act(output_matrix(predict(model, X, batch_size=len(X), device=device), len(X)).float())
-            outs.append(y.reshape(k // 2, 2, sl.stop - sl.start, -1).mean(0))
-    y = torch.cat(outs, 1)
-    return y[0], y[1]
+            outs.append(y.reshape(2, -1, y.shape[-1]).mean(0) if both_strands else y)
+    y = torch.cat(outs)
+    return y[ri], y[ai]
 
 # %% ../nbs/34_variants.ipynb #a64d732b
 EFFECT_KINDS = ('ref', 'alt', 'diff', 'log2fc')   # column prefixes of an effects table: `{kind}_{task}`
