@@ -8,7 +8,9 @@ it, as a VCF writes them. Model: a DRG-style `genobook.models.cnn.SeqCNN` at `--
 15 on both strands, batch norm, max pooling by 4, dilated residual tower d = 1, 2, 4, 8, 16, flatten, FC 256, one
 output); the speed does not depend on the weights, so it is randomly initialised.
 
-A second case, `--saturation` sites (default n / 2) with all three SNVs at each (a saturation mutagenesis, or
+The mixed set's SNVs alone are a second case (most variants of a real VCF are SNVs: genobook predicts an SNV's
+alternative window as a substitution of its reference, `genobook.ism.substitution_predictions`, which for a CNN
+walks only the changed activations). A third case, `--saturation` sites (default n / 2) with all three SNVs at each (a saturation mutagenesis, or
 multi-allelic records split one allele per row as `read_vcf` does): tangermeme's substitution_effect takes one
 substitution per (example, position), so, as its docstring says, each allele gets its own copy of the window and
 its reference is predicted three times; genobook predicts each distinct window once (4 forward windows per site
@@ -137,7 +139,8 @@ def main():
     print(f"{'case':<34} {'variants':>8} {'genobook':>9} {'variants/s':>11} {'tangermeme':>9} {'variants/s':>11} {'speed-up':>8} "
           f"{'runs':>5} {'max diff':>9}")
     print('-' * 112)
-    res = {'mixed': compare(v, tm, 'SNVs, deletions, insertions')}
+    res = {'mixed': compare(v, tm, 'SNVs, deletions, insertions'),
+           'snv': compare(v[v.kind == 'snv'], {'snv': tm['snv']}, 'SNVs of the mixed set only')}
     ns = a.n // 2 if a.saturation is None else a.saturation
     if ns:
         sat = make_saturation(genome, ns, L)

@@ -14,7 +14,7 @@ from .seq import check_one_hot
 from .protocol import LinearTail, check_model, window_spec, window_forward, local_layers, tail, linear_tail
 
 # %% auto #0
-__all__ = ['KINDS', 'mutate', 'ism', 'ism_effects', 'tism', 'plot_ism']
+__all__ = ['KINDS', 'mutate', 'ism', 'substitution_predictions', 'ism_effects', 'tism', 'plot_ism']
 
 # %% ../nbs/31_ism.ipynb #c072bbbd
 def _window(start, end, L:int)->tuple[int, int]:
@@ -183,7 +183,8 @@ class _LinearTail:
             self.Wp = [F.pad(W, (0, 0, 0, 0, w, w + k)) for W in self.W]
         cs = c + w                                                       # segment starts in padded coordinates
         at = cs[:, None] + torch.arange(w, device=seg.device)
-        d = seg.transpose(1, 2) - self.refp[n[:, None], at]              # (B, w, C): the change of each segment
+        off = (at < w) | (at >= w + self.ref.shape[-1])                  # overhang past an end: no change there (a max
+        d = (seg.transpose(1, 2) - self.refp[n[:, None], at]).masked_fill(off[..., None], 0.)   # pool's -inf padding included)
         z = [z0[n] for z0 in self.z0]
         block = (cs - cs.min()) // k                                     # segments starting within k positions of each
         for blk in torch.unique(block).tolist():                         # other share one slice of W, k - 1 columns wider
@@ -214,26 +215,38 @@ def _group_refs(local, specs, Xg:torch.Tensor, M:int)->tuple[list, torch.Tensor]
         refs.append(None if spec == 'point' else _padded_ref(m, h, M)); h = m(h)
     return refs, h
 
-def _ism_fast(model, plan, X, args, start, end, outputs, batch_size, dev, dtype, verbose)->torch.Tensor:
-    "(N, 4, W, T) exact ISM by the walk: the reference activations once per group of sequences, then each edit's segment."
+def _walk(model, plan, X, args, n_all, b_all, pos_all, batch_size, dev, dtype, verbose, check=None)->tuple[torch.Tensor, torch.Tensor]:
+    """((N, T) reference, (E, T) edit predictions) by the walk, edits sorted by sequence: each group's reference
+    activations once (its reference outputs from them), then each edit's segment. `check(T)` runs after the first group."""
     local, specs, rest = plan
-    N, W = len(X), end - start
-    y0 = _reference(model, X, args, batch_size, dev, dtype)
-    output_columns(outputs, y0.shape[1])
-    raw = y0[:, None, None, :].repeat(1, 4, W, 1)
-    n_all, b_all, pos_all = _edits(X, start, end)
-    M = _margin(specs)
-    g = max(1, batch_size // (3 * W))                                  # sequences whose reference activations are held at once
+    N, E, M = len(X), len(n_all), _margin(specs)
+    g = max(1, min(N, batch_size * N // max(E, 1)))                   # sequences whose reference activations are held at once
     bounds = torch.searchsorted(n_all, torch.arange(0, N + g, g).clamp(max=N))
+    y0, ye = [], None
     for k, gs in enumerate(batch_slices(N, g, verbose)):
         refs, h = _group_refs(local, specs, X[gs].to(dev, dtype), M)
-        finish = _tail_fn(model, rest, tuple(a[gs].to(dev) for a in args), h)
+        ag = tuple(a[gs].to(dev) for a in args)
+        r = h
+        for m in rest: r = m(r)
+        y0.append(output_matrix(tail(model, r, *ag), gs.stop - gs.start).cpu())
+        if k == 0:
+            if check is not None: check(y0[0].shape[1])
+            ye = y0[0].new_empty(E, y0[0].shape[1])
+        finish = _tail_fn(model, rest, ag, h)
         lo, hi = bounds[k].item(), bounds[k + 1].item()
         for s in batch_slices(hi - lo, batch_size):
             e = slice(lo + s.start, lo + s.stop)
             n, b, pos = (n_all[e] - gs.start).to(dev), b_all[e].to(dev), pos_all[e].to(dev)
             seg, c = _propagate(local, specs, refs, n, F.one_hot(b, 4).to(dtype)[:, :, None], pos, M)
-            raw[n_all[e], b_all[e], pos_all[e] - start] = output_matrix(finish(n, seg, c), len(n)).cpu().to(raw.dtype)
+            ye[e] = output_matrix(finish(n, seg, c), len(n)).cpu()
+    return torch.cat(y0), ye
+
+def _ism_fast(model, plan, X, args, start, end, outputs, batch_size, dev, dtype, verbose)->torch.Tensor:
+    "(N, 4, W, T) exact ISM by the walk (`_walk`) over every edit of [start, end)."
+    n, b, pos = _edits(X, start, end)
+    y0, ye = _walk(model, plan, X, args, n, b, pos, batch_size, dev, dtype, verbose, lambda T: output_columns(outputs, T))
+    raw = y0[:, None, None, :].repeat(1, 4, end - start, 1)
+    raw[n, b, pos - start] = ye.to(raw.dtype)
     return raw
 
 # %% ../nbs/31_ism.ipynb #3d481e38
@@ -264,6 +277,39 @@ def ism(model:nn.Module,          # Any module with `y = model(X, *args)`
         else: raw = _ism_plain(_at(model, k), X, args, start, end, outputs, batch_size, dev, dtype, verbose)
     idx = output_columns(outputs, raw.shape[-1])
     return raw if idx is None else raw[..., idx]
+
+# %% ../nbs/31_ism.ipynb #ca9096d1
+def substitution_predictions(model:nn.Module,   # Any module with `y = model(X)`
+                             X:torch.Tensor,    # One-hot sequences (N, 4, L); N columns allowed
+                             n:torch.Tensor,    # (E,) sequence of each edit
+                             b:torch.Tensor,    # (E,) base written (0..3 = A, C, G, T)
+                             pos:torch.Tensor,  # (E,) position written
+                             fast:bool|str='auto', # 'auto': the walk where the model allows it; True: insist; False: every mutant in full
+                             batch_size:int=256, # Sequences (references, then mutants) per forward pass
+                             device:str|torch.device|None=None, # None: CUDA when available, else CPU
+                             verbose:bool=False, # Show a progress bar
+                            )->tuple[torch.Tensor, torch.Tensor]: # ((N, T) outputs on X, (E, T) outputs on the mutants), on the CPU
+    "Exact model outputs for chosen single-base substitutions of sequences: copy `n[e]` of `X` with base `b[e]` at `pos[e]`."
+    if fast not in ('auto', True, False): raise ValueError(f"fast={fast!r} must be 'auto', True or False.")
+    X, _, _ = _prepare(model, X, (), 0, None, batch_size)
+    n, b, pos = (torch.as_tensor(t).long().flatten() for t in (n, b, pos))
+    if not len(n) == len(b) == len(pos):
+        raise ValueError(f"n, b and pos must be three (E,) tensors of one length, got {len(n)}, {len(b)} and {len(pos)}.")
+    if len(n) and not ((0 <= n).all() and (n < len(X)).all() and (0 <= b).all() and (b < 4).all() and (0 <= pos).all() and (pos < X.shape[-1]).all()):
+        raise ValueError(f"each edit needs 0 <= n < {len(X)} (the sequences), 0 <= b < 4 (A, C, G, T) and 0 <= pos < {X.shape[-1]} (the length).")
+    plan = _fast_plan(model, 0) if fast else None
+    if fast is True and isinstance(plan, str): raise ValueError(f"fast=True cannot be used: {plan}. Use fast=False (or 'auto').")
+    dev, dtype = default_device(device), _dtype(model, X)
+    order = torch.argsort(n, stable=True)                             # the walk takes the edits sequence by sequence
+    with eval_on(model, dev), torch.no_grad():
+        if isinstance(plan, tuple): y0, ys = _walk(model, plan, X, (), n[order], b[order], pos[order], batch_size, dev, dtype, verbose)
+        else:
+            y0 = _reference(model, X, (), batch_size, dev, dtype)
+            ys = y0.new_empty(len(n), y0.shape[1])
+            for e in batch_slices(len(n), batch_size, verbose):
+                ys[e] = output_matrix(model(mutate(X, n[order][e], b[order][e], pos[order][e]).to(dev, dtype)), e.stop - e.start).cpu()
+    ye = torch.empty_like(ys); ye[order] = ys
+    return y0, ye
 
 # %% ../nbs/31_ism.ipynb #707ecf64
 KINDS = ('delta', 'centred', 'x_input')

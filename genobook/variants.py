@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from .core import (atomic_path, atomic_write, batch_slices, check_choice, check_float, check_int, check_model, check_output_path,
                            check_table, eval_on, is_int, make_activation, output_matrix, predict, ACTIVATIONS)
+from .ism import substitution_predictions
 from .seq import Genome, Region, one_hot, decode, reverse_complement, parse_region, format_region
 
 # %% auto #0
@@ -178,6 +179,17 @@ def _check_windows(ref:list, alt:list):
     if not isinstance(ref, list) or not isinstance(alt, list) or len(ref) != len(alt) or not ref:
         raise ValueError("ref and alt must be two non-empty lists of sequences of the same length (one pair per variant).")
 
+def _one_base_edits(windows:list[str], ri:list[int], ai:list[int])->dict:
+    "{alt window: (its reference window, base 0..3, position)} for alternative windows one base (A/C/G/T) from their reference."
+    refs, out = set(ri), {}
+    for r, a in zip(ri, ai):
+        if a == r or a in refs or a in out or len(windows[a]) != len(windows[r]): continue
+        x = np.frombuffer(windows[r].upper().encode('ascii', 'replace'), np.uint8)
+        z = np.frombuffer(windows[a].upper().encode('ascii', 'replace'), np.uint8)
+        d = np.flatnonzero(x != z)
+        if len(d) == 1 and chr(z[d[0]]) in 'ACGT': out[a] = (r, 'ACGT'.index(chr(z[d[0]])), int(d[0]))
+    return out
+
 def allele_predictions(model:nn.Module,        # Any module with `y = model(X)` on one-hot (N, 4, L)
                        ref:list[str],          # N reference windows, equal lengths
                        alt:list[str],          # N alternative windows, same length as `ref`
@@ -193,14 +205,24 @@ def allele_predictions(model:nn.Module,        # Any module with `y = model(X)` 
     act, first = _activation(activation), {}
     ri = [first.setdefault(s, len(first)) for s in ref]     # windows seen before (one site's reference under several
     ai = [first.setdefault(s, len(first)) for s in alt]     # ALT alleles, every reference of a fixed region) reuse their row
-    uniq, outs = list(first), []
+    uniq, L = list(first), len(ref[0])
+    edit = _one_base_edits(uniq, ri, ai)                      # alt window -> (its reference window, base, position)
+    full = [j for j in range(len(uniq)) if j not in edit]    # predicted in full; the others as an edit of one of them
+    at = {j: k for k, j in enumerate(full)}
+    ed = np.array(sorted((at[r], b, p, j) for j, (r, b, p) in edit.items()), dtype=np.int64).reshape(-1, 4)
+    cut = np.searchsorted(ed[:, 0], np.arange(0, len(full) + 2 * bs, 2 * bs))   # the edits of each batch of full windows
+    y = None
     with eval_on(model, device):
-        for sl in batch_slices(len(uniq), 2 * bs, verbose):
-            X = one_hot(uniq[sl])                             # encoded per batch: never the whole set in memory
-            if both_strands: X = torch.cat([X, reverse_complement(X)])
-            y = act(output_matrix(predict(model, X, batch_size=len(X), device=device), len(X)).float())
-            outs.append(y.reshape(2, -1, y.shape[-1]).mean(0) if both_strands else y)
-    y = torch.cat(outs)
+        for k, sl in enumerate(batch_slices(len(full), 2 * bs, verbose)):
+            X = one_hot([uniq[j] for j in full[sl]])          # encoded per batch: never the whole set in memory
+            n, b, p, js = torch.from_numpy(ed[cut[k]:cut[k + 1]]).T
+            n = n - sl.start
+            if both_strands:                                  # the reverse complements: base 3 - b at L - 1 - p
+                X, n, b, p = torch.cat([X, reverse_complement(X)]), torch.cat([n, n + len(X)]), torch.cat([b, 3 - b]), torch.cat([p, L - 1 - p])
+            y0, ye = (act(t.float()) for t in substitution_predictions(model, X, n, b, p, batch_size=len(X), device=device))
+            if both_strands: y0, ye = (t.reshape(2, -1, t.shape[-1]).mean(0) for t in (y0, ye))
+            if y is None: y = torch.empty(len(uniq), y0.shape[1])
+            y[full[sl]], y[js] = y0, ye
     return y[ri], y[ai]
 
 # %% ../nbs/34_variants.ipynb #a64d732b
