@@ -300,14 +300,20 @@ def substitution_predictions(model:nn.Module,   # Any module with `y = model(X)`
     plan = _fast_plan(model, 0) if fast else None
     if fast is True and isinstance(plan, str): raise ValueError(f"fast=True cannot be used: {plan}. Use fast=False (or 'auto').")
     dev, dtype = default_device(device), _dtype(model, X)
-    order = torch.argsort(n, stable=True)                             # the walk takes the edits sequence by sequence
+    order, hit = torch.argsort(n, stable=True), torch.unique(n)    # the edits sequence by sequence; the sequences with edits
+    walk = isinstance(plan, tuple) and len(n) > 0
+    plain = torch.ones(len(X), dtype=torch.bool)                      # sequences predicted by a plain pass: all, or those
+    if walk: plain[hit] = False                                       # without edits (the walk gives the others' outputs)
     with eval_on(model, dev), torch.no_grad():
-        if isinstance(plan, tuple): y0, ys = _walk(model, plan, X, (), n[order], b[order], pos[order], batch_size, dev, dtype, verbose)
+        y_p = _reference(model, X[plain], (), batch_size, dev, dtype) if plain.any() else None
+        if walk: y_w, ys = _walk(model, plan, X[hit], (), torch.searchsorted(hit, n[order]), b[order], pos[order], batch_size, dev, dtype, verbose)
         else:
-            y0 = _reference(model, X, (), batch_size, dev, dtype)
-            ys = y0.new_empty(len(n), y0.shape[1])
+            ys = y_p.new_empty(len(n), y_p.shape[1])
             for e in batch_slices(len(n), batch_size, verbose):
                 ys[e] = output_matrix(model(mutate(X, n[order][e], b[order][e], pos[order][e]).to(dev, dtype)), e.stop - e.start).cpu()
+    y0 = ys.new_empty(len(X), ys.shape[1])
+    if y_p is not None: y0[plain] = y_p
+    if walk: y0[hit] = y_w
     ye = torch.empty_like(ys); ye[order] = ys
     return y0, ye
 
