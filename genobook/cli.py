@@ -644,8 +644,8 @@ _VARIANT_ACTIVATIONS = ('auto', 'none', 'softmax', 'sigmoid')
 
 @call_parse
 def variants_cmd(checkpoint:str,           # One-hot sequence model written by `genobook train`
-                 vcf:str,                  # Variants: VCF, plain or bgzipped (.vcf, .vcf.gz)
-                 genome:str,               # Reference genome FASTA (its .fai is written beside it when missing)
+                 vcf:str='',               # Variants: VCF, plain or bgzipped (.vcf, .vcf.gz); or give --vcf FILE
+                 genome:str='',            # Reference genome FASTA (its .fai is written beside it when missing); or --genome FILE
                  out:str='effects.tsv',    # Effects table: .tsv (commented header) or .h5ad (variants x tasks)
                  region:str='',            # Score every variant in this one window, chrom:start-end(-) (position-specific models)
                  both_strands:bool=False,  # Average the predictions of both strands
@@ -656,6 +656,8 @@ def variants_cmd(checkpoint:str,           # One-hot sequence model written by `
     "Predict the effect of every VCF variant: reference and alternative windows from the genome, alt − ref per output."
     from genobook.core import check_choice
     from genobook.variants import score_vcf, write_variant_effects
+    if not vcf or not genome:
+        raise ValueError(f"give the {'VCF' if not vcf else 'genome'}: genobook variants CHECKPOINT VCF GENOME, or --vcf VCF --genome GENOME.")
     check_choice('activation', activation, _VARIANT_ACTIVATIONS)
     with OutputGroup() as g:
         s = g.add(out, ('.tsv', '.h5ad'), 'variant effects')
@@ -835,7 +837,9 @@ USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, IsADirectoryError
 CHOICES = {'attribute': {'method': 'genobook.attr:METHODS'}, 'tracks': {'method': ('ism', 'tism', 'genobook.attr:METHODS')},
            'ism': {'kind': 'genobook.ism:KINDS'}, 'tism': {'kind': 'genobook.ism:KINDS'}, 'network': {'target': ('predicted', 'label')},
            'train': {'show_config': 'genobook.pipeline:MODEL_KINDS'}, 'variants': {'activation': _VARIANT_ACTIVATIONS}}
-_OPTIONAL_POSITIONAL = {'train': ['config']}   # `genobook train --show-config cnn` needs no config file
+_OPTIONAL_POSITIONAL = {'train': ['config'],   # `genobook train --show-config cnn` needs no config file
+                        'variants': ['vcf', 'genome']}
+_FLAG_FORMS = {'variants': ('vcf', 'genome')}   # positional arguments that may be given as --name FILE instead
 
 # Library hints in Python terms, and what they are on the command line: (pattern, replacement, commands; None: all)
 CLI_TERMS = [
@@ -901,6 +905,8 @@ def command_parser(cmd:str):  # A key of `COMMANDS`
     func = resolve_command(COMMANDS[cmd])
     p = anno_parser(func, prog=f'genobook {cmd}', pos=_OPTIONAL_POSITIONAL.get(cmd))
     p.description = (func.__doc__ or '').split('\n\n')[0]   # the one-line docstring (the options list the parameters)
+    for name in _FLAG_FORMS.get(cmd, ()):
+        p.add_argument(f'--{name}', dest=f'{name}_flag', metavar='(str)', default=None, help=f'The {name} argument given as an option')
     for a in p._actions:
         if a.dest in CHOICES.get(cmd, {}):
             a.choices = _choices(CHOICES[cmd][a.dest])
@@ -928,6 +934,12 @@ def main(argv:list[str]|None=None, # Command line without the program name; None
     try: args = vars(parser.parse_args(rest))
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2   # --help (0) or an argument error (2)
     for k in ('pdb', 'xtra'): args.pop(k, None)
+    for name in _FLAG_FORMS.get(cmd, ()):
+        flag = args.pop(f'{name}_flag')
+        if flag is None: continue
+        if args[name] and args[name] != flag:
+            print(f'genobook {cmd}: error: {name} given twice ({args[name]} and --{name} {flag}): give it once.', file=sys.stderr); return 2
+        args[name] = flag
     params = tuple(args)
     def show(message, category, filename, lineno, file=None, line=None):
         print(f'genobook {cmd}: warning: {cli_message(str(message), cmd, params)}', file=sys.stderr, flush=True)
