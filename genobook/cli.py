@@ -642,6 +642,21 @@ def _softmax(y):
 
 _VARIANT_ACTIVATIONS = ('auto', 'none', 'softmax', 'sigmoid')
 
+def _output_column(target:str, names:list)->int:
+    "The output a --target names: one of `names`, or an index below their number."
+    if target in names: return names.index(target)
+    if target.isdigit() and int(target) < len(names): return int(target)
+    raise ValueError(f"--target {target!r} is not an output of this model: choose one of {names} or an index below {len(names)}.")
+
+def _top_variants_figure(model, eff:pd.DataFrame, genome:str, region:str, task:str, col:int, device:str, n:int=10):
+    "`plot_top_variants` of the n strongest effects on `task`, with the corrected-gradient logos of their windows."
+    import numpy as np
+    from genobook.variants import variant_windows, variant_attributions, plot_top_variants
+    top = eff.iloc[np.argsort(-np.abs(eff[f'diff_{task}'].to_numpy(float)), kind='stable')[:n]]
+    w = variant_windows(top, genome, int(model.contract.length), region or None)
+    va = variant_attributions(model, w, flank=10, target=col, device=device or None)
+    return plot_top_variants(top, task, n=len(top), attributions=va)
+
 @call_parse
 def variants_cmd(checkpoint:str,           # One-hot sequence model written by `genobook train`
                  vcf:str='',               # Variants: VCF, plain or bgzipped (.vcf, .vcf.gz); or give --vcf FILE
@@ -652,6 +667,8 @@ def variants_cmd(checkpoint:str,           # One-hot sequence model written by `
                  activation:str='auto',    # Outputs compared: auto (class probabilities for a classifier, else raw), none, softmax, sigmoid
                  batch_size:int=64,        # Variants per forward pass
                  device:str='',            # Torch device; '' picks CUDA when available
+                 plot:str='',              # Also draw the 10 strongest effects (bars, and ref/alt attribution logos of the top three) as .png/.pdf/.svg
+                 target:str='',            # Output the plot ranks and explains: task/label name or index; '' = the first
                 )->pd.DataFrame:           # The effects table written
     "Predict the effect of every VCF variant: reference and alternative windows from the genome, alt − ref per output."
     from genobook.core import check_choice
@@ -661,6 +678,7 @@ def variants_cmd(checkpoint:str,           # One-hot sequence model written by `
     check_choice('activation', activation, _VARIANT_ACTIVATIONS)
     with OutputGroup() as g:
         s = g.add(out, ('.tsv', '.h5ad'), 'variant effects')
+        fig_path = g.add(plot, ('.png', '.pdf', '.svg'), 'plot') if plot else None
         for what, f in (('VCF', vcf), ('genome', genome)):
             if not Path(f).is_file(): raise FileNotFoundError(f"{f}: no such {what} file")
         model = load_checkpoint(checkpoint, device)
@@ -671,7 +689,13 @@ def variants_cmd(checkpoint:str,           # One-hot sequence model written by `
         eff = score_vcf(model, vcf, genome, region=region or None, both_strands=both_strands, activation=act,
                         batch_size=batch_size, device=device or None, verbose=True)
         write_variant_effects(eff, s)
-    print(f'wrote {g[s]} ({len(eff)} variants)')
+        if fig_path is not None:
+            tasks = eff.attrs['tasks']
+            col = _output_column(target, tasks) if target else 0
+            import matplotlib.pyplot as plt
+            fig = _top_variants_figure(model, eff, genome, region, tasks[col], col, device)
+            fig.savefig(fig_path, dpi=120); plt.close(fig)
+    print(f'wrote {g[s]} ({len(eff)} variants)' + (f' and {g[fig_path]}' if fig_path is not None else ''))
     return eff
 
 # %% ../nbs/50_cli.ipynb #0cc5e88e
@@ -701,8 +725,7 @@ def scan_cmd(checkpoint:str,            # One-hot sequence model written by `gen
     if regions: names = read_bed(regions, sizes=g.sizes) if Path(regions).is_file() else [r.strip() for r in regions.split(',') if r.strip()]
     dummy = torch.zeros(1, 4, L)
     labels = output_names(model, output_matrix(predict(model, dummy, device=device or None)).shape[1])
-    col = labels.index(target) if target in labels else int(target) if target.isdigit() and int(target) < len(labels) else None
-    if target and col is None: raise ValueError(f"--target {target!r} is not an output of this model: choose one of {labels} or an index below {len(labels)}.")
+    col = _output_column(target, labels) if target else None
     transform = (lambda y: torch.softmax(y.float(), 1)) if _is_classifier(model) else None
     kind = 'probability' if transform is not None else 'output'
     with OutputGroup() as grp:

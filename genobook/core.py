@@ -118,9 +118,10 @@ def batch_slices(n:int,              # Number of samples
     bs = check_int('batch_size', batch_size, 1, ": give the number of samples per forward pass, e.g. 64")
     starts = range(0, int(n), bs)
     if verbose:
-        from fastprogress.fastprogress import progress_bar
+        from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
         starts = progress_bar(starts)
     for s in starts: yield slice(s, min(s + bs, int(n)))
+    if verbose and not IN_NOTEBOOK: print(flush=True)      # a console bar leaves its line open: end it, so what follows starts a line
 
 # %% ../nbs/00_core.ipynb #e112075e
 def check_extra_args(args:tuple,         # The extra model inputs, as in `model(X, *args)`

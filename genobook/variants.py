@@ -486,7 +486,7 @@ def plot_top_variants(effects:pd.DataFrame,   # From `score_vcf`, `score_variant
             axl = fig.add_subplot(gs[1 + j, col])
             f = attributions.flank
             plot_attribution_logo(A[i], ax=axl, annotations=[(f, f + 1, 'variant')])
-            axl.set_title(f'{names[j]}: {what}', fontsize=9)
+            axl.set_title(f'{names[j]}: {what}', fontsize=9, loc='left')   # (the centre holds the variant's label)
             axl.set_xticks(range(0, A.shape[-1], 5), range(-attributions.flank, A.shape[-1] - attributions.flank, 5))
             axl.set_xlabel('position from the variant')
     return fig
