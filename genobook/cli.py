@@ -676,6 +676,7 @@ def variants_cmd(checkpoint:str,           # One-hot sequence model written by `
     if not vcf or not genome:
         raise ValueError(f"give the {'VCF' if not vcf else 'genome'}: genobook variants CHECKPOINT VCF GENOME, or --vcf VCF --genome GENOME.")
     check_choice('activation', activation, _VARIANT_ACTIVATIONS)
+    if target and not plot: raise ValueError("--target chooses the output --plot draws: give --plot FILE too.")
     with OutputGroup() as g:
         s = g.add(out, ('.tsv', '.h5ad'), 'variant effects')
         fig_path = g.add(plot, ('.png', '.pdf', '.svg'), 'plot') if plot else None
