@@ -10,11 +10,11 @@ output); the speed does not depend on the weights, so it is randomly initialised
 
 The mixed set's SNVs alone are a second case (most variants of a real VCF are SNVs: genobook predicts an SNV's
 alternative window as a substitution of its reference, `genobook.ism.substitution_predictions`, which for a CNN
-walks only the changed activations). A third case, `--saturation` sites (default n / 2) with all three SNVs at each (a saturation mutagenesis, or
-multi-allelic records split one allele per row as `read_vcf` does): tangermeme's substitution_effect takes one
+walks only the changed activations). A third case, `--saturation` sites (default n / 2) with all three SNVs at each
+(a saturation mutagenesis, or multi-allelic records split one allele per row as `read_vcf` does): tangermeme's substitution_effect takes one
 substitution per (example, position), so, as its docstring says, each allele gets its own copy of the window and
-its reference is predicted three times; genobook predicts each distinct window once (4 forward windows per site
-instead of 6).
+its reference is predicted three times (6 forward windows per site); genobook predicts the reference window once
+and each SNV as an edit of it (1 forward window and 3 walked edits per site).
 
 Timed, in turns after one warm-up call of each (best of `--repeats`, more until `--min-seconds`):
   * genobook  score_variants(model, variants, genome, window=L)  end to end: windows cut from the genome, REF checked,
